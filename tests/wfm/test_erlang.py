@@ -219,7 +219,9 @@ def test_required_agents_erlang_a_with_max_abandon_rate():
 
 
 def test_shrinkage_turns_agents_into_scheduled_staff():
-    assert scheduled_staff(10, 0.2) == 13 - 1  # 12.5 rounds up to 13? no: 10 / 0.8 = 12.5 -> 13
+    assert scheduled_staff(10, 0.2) == 13  # 12.5 people round up
+    assert scheduled_staff(12, 0.25) == 16  # exactly 16, not 17 through floating-point noise
+    assert scheduled_staff(7, 0.0) == 7
     result = required_agents(Workload(360, HALF_HOUR, 240), StaffingTarget(0.8, 15), shrinkage=0.3)
     assert result.scheduled_staff == math.ceil(55 / 0.7)
 
