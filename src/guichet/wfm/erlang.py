@@ -29,6 +29,7 @@ For Erlang C, where nobody abandons, the three coincide.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -111,7 +112,11 @@ class Workload:
         _require_positive("aht_seconds", self.aht_seconds)
         if self.patience_seconds is not None:
             _require_positive("patience_seconds", self.patience_seconds)
-        if not isinstance(self.concurrency, int) or isinstance(self.concurrency, bool) or self.concurrency < 1:
+        if (
+            not isinstance(self.concurrency, int)
+            or isinstance(self.concurrency, bool)
+            or self.concurrency < 1
+        ):
             raise WfmInputError("concurrency", f"must be a whole number >= 1, got {self.concurrency!r}")
 
     @property
@@ -576,7 +581,10 @@ def required_agents(
         else:
             low = middle + 1
     return StaffingResult(
-        agents=high, scheduled_staff=scheduled_staff(high, shrinkage), shrinkage=shrinkage, metrics=metrics_for(high)
+        agents=high,
+        scheduled_staff=scheduled_staff(high, shrinkage),
+        shrinkage=shrinkage,
+        metrics=metrics_for(high),
     )
 
 
@@ -587,7 +595,7 @@ def _lowest_candidate(workload: Workload, model: ErlangModel) -> int:
     return 1
 
 
-def _bracket(ok, lowest: int, max_agents: int, workload: Workload) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+def _bracket(ok: Callable[[int], bool], lowest: int, max_agents: int, workload: Workload) -> tuple[int, int]:
     """(low, high) with ok(high) true and every agent count below low known to fail."""
     guess = max(lowest, math.ceil(workload.offered_load / workload.concurrency))
     step = max(1, int(math.sqrt(guess) / 4))
