@@ -191,3 +191,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("GUICHET_LOG_LEVEL", "INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
+
+# --- Virtual agent -------------------------------------------------------------------------------------
+# Inline: the bot answers in the request that stored the citizen's message (embedded mode, tests).
+# Off: a "bot.reply" background job answers, so acknowledgements never wait for the model.
+GUICHET_BOT_INLINE = env_bool("GUICHET_BOT_INLINE", not bool(REDIS_URL))
+
+# --- Email ---------------------------------------------------------------------------------------------
+GUICHET_SMTP_HOST = os.environ.get("GUICHET_SMTP_HOST", "127.0.0.1")
+GUICHET_SMTP_PORT = int(os.environ.get("GUICHET_SMTP_PORT", "1025"))
+GUICHET_SMTP_RECEIVER_PORT = int(os.environ.get("GUICHET_SMTP_RECEIVER_PORT", "2525"))
+
+# --- Processes started beside the web server by `python -m guichet serve` (argv lists) ------------------
+GUICHET_EXTRA_PROCESSES: list[list[str]] = []
