@@ -333,3 +333,82 @@ def test_erlang_c_monotonic_in_agents(calls, aht, extra, target):
     fewer, more = erlang_c_metrics(workload, base, goal), erlang_c_metrics(workload, base + 1, goal)
     assert more.prob_wait <= fewer.prob_wait + 1e-12
     assert more.service_level >= fewer.service_level - 1e-12
+
+
+# ------------------------------------------------------------------------------------------------ staff CLI
+
+
+def _run_staff(argv):
+    import io
+
+    from guichet.wfm.cli import staff_command
+
+    out, err = io.StringIO(), io.StringIO()
+    code = staff_command(argv, stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_staff_command_prints_requirement_and_scheduled_staff():
+    code, out, err = _run_staff(
+        [
+            "--calls-per-interval",
+            "360",
+            "--aht",
+            "240",
+            "--target-seconds",
+            "15",
+            "--service-level",
+            "80%",
+            "--shrinkage",
+            "0.3",
+        ]
+    )
+    assert code == 0 and err == ""
+    assert "Required agents: 55" in out
+    assert f"Scheduled staff (shrinkage 30.0%): {math.ceil(55 / 0.7)}" in out
+    assert "84.6%" in out  # service level at 55 agents
+
+
+def test_staff_command_erlang_a_tsv_for_spreadsheets():
+    code, out, _ = _run_staff(
+        [
+            "--calls-per-interval",
+            "100",
+            "--aht",
+            "180",
+            "--patience",
+            "300",
+            "--target-seconds",
+            "20",
+            "--model",
+            "erlang-a",
+            "--format",
+            "tsv",
+        ]
+    )
+    assert code == 0
+    header, *rows = out.strip().splitlines()
+    assert header.split("\t")[0] == "Agents"
+    row_14 = next(row.split("\t") for row in rows if row.startswith("14\t"))
+    assert row_14[1:3] == ["14.5%", "91.7%"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["--calls-per-interval", "-5", "--aht", "240"], "--calls-per-interval"),
+        (["--calls-per-interval", "100", "--aht", "0"], "--aht"),
+        (["--calls-per-interval", "100", "--aht", "240", "--service-level", "1.2"], "--service-level"),
+        (["--calls-per-interval", "100", "--aht", "240", "--patience", "0"], "--patience"),
+        (["--calls-per-interval", "100", "--aht", "240", "--model", "erlang-a"], "--patience"),
+        (["--calls-per-interval", "100", "--aht", "240", "--shrinkage", "1"], "--shrinkage"),
+        (["--calls-per-interval", "100", "--aht", "240", "--concurrency", "0"], "--concurrency"),
+        (["--calls-per-interval", "100", "--aht", "soon"], "--aht"),
+        (["--calls-per-interval", "100"], "--aht"),
+    ],
+)
+def test_staff_command_bad_input_exits_2_naming_the_field(argv, named):
+    code, out, err = _run_staff(argv)
+    assert code == 2
+    assert out == ""
+    assert named in err

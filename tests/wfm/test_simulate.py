@@ -219,3 +219,42 @@ def test_calls_from_forecast_selects_the_opening_hours_of_one_day():
     )
     forecast = Forecast(interval_minutes=30, intervals=intervals, coverage=0.8, history_days=60)
     assert calls_from_forecast(forecast, day, time(8, 0), time(10, 0)) == (16.0, 17.0, 18.0, 19.0)
+
+
+# --------------------------------------------------------------------------------------------- simulate CLI
+
+
+def _run_simulate(argv):
+    import io
+
+    from guichet.wfm.cli import simulate_command
+
+    out, err = io.StringIO(), io.StringIO()
+    return simulate_command(argv, stdout=out, stderr=err), out.getvalue(), err.getvalue()
+
+
+def test_simulate_command_prints_interval_table_beside_erlang_a(tmp_path):
+    path = tmp_path / "day.yaml"
+    path.write_text(yaml.safe_dump(_scenario_data(intervals=3, replications=1)), encoding="utf-8")
+    code, out, err = _run_simulate([str(path), "--replications", "2", "--seed", "5"])
+    assert code == 0 and err == ""
+    assert "2 replication(s), seed 5" in out
+    assert "Erlang A SL" in out
+    assert [line.split()[0] for line in out.splitlines() if line[:2] in ("08", "09")] == [
+        "08:00",
+        "08:30",
+        "09:00",
+    ]
+    code, csv_out, _ = _run_simulate([str(path), "--format", "csv"])
+    assert code == 0 and csv_out.splitlines()[0].startswith("Start,Offered,Answered")
+
+
+def test_simulate_command_bad_input_exits_2(tmp_path):
+    code, _, err = _run_simulate([str(tmp_path / "missing.yaml")])
+    assert code == 2 and "scenario" in err
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(_scenario_data(patience_seconds=-1)), encoding="utf-8")
+    code, _, err = _run_simulate([str(path)])
+    assert code == 2 and "patience_seconds" in err
+    code, _, err = _run_simulate([str(path), "--replications", "0"])
+    assert code == 2

@@ -42,8 +42,9 @@ _OPTION_FOR_FIELD = {
     "max_abandon_rate": "--max-abandon-rate",
     "model": "--model",
     "sl_definition": "--sl-definition",
-    "replications": "--replications",
 }
+# Scenario-file errors keep the file's own key names; only these came from options.
+_SIMULATE_OPTIONS = {"replications": "--replications"}
 
 SL_DEFINITION_TEXT = {
     SLDefinition.OFFERED: "answered within t / offered",
@@ -71,9 +72,10 @@ def _fraction(text: str) -> float:
     return float(stripped)
 
 
-def _report_error(error: Exception, stderr: TextIO) -> int:
+def _report_error(error: Exception, stderr: TextIO, options: dict[str, str] | None = None) -> int:
+    """Print the error naming the field (as an option when it came from one) and return exit code 2."""
     if isinstance(error, WfmInputError):
-        name = _OPTION_FOR_FIELD.get(error.field, error.field)
+        name = (options or {}).get(error.field, error.field)
         print(f"error: {name}: {error.reason}", file=stderr)
     else:
         print(f"error: {error}", file=stderr)
@@ -143,7 +145,7 @@ def staff_command(argv: list[str], stdout: TextIO | None = None, stderr: TextIO 
         result = required_agents(workload, target, model, shrinkage=args.shrinkage)
         rows = _neighbourhood(workload, target, model, result.agents, args.rows)
     except (WfmInputError, OverflowError) as error:
-        return _report_error(error, err)
+        return _report_error(error, err, _OPTION_FOR_FIELD)
     print(_staff_report(args, workload, target, model, result, rows), file=out)
     return 0
 
@@ -236,7 +238,7 @@ def simulate_command(argv: list[str], stdout: TextIO | None = None, stderr: Text
     except OSError as error:
         return _report_error(WfmInputError("scenario", f"cannot read {args.scenario}: {error.strerror}"), err)
     except WfmInputError as error:
-        return _report_error(error, err)
+        return _report_error(error, err, _SIMULATE_OPTIONS)
     print(_simulation_report(report, args.format), file=out)
     return 0
 
@@ -258,9 +260,9 @@ def _simulation_report(report: SimulationReport, table_format: str) -> str:
     table = [
         [
             row.start.strftime("%H:%M"),
-            round(row.offered, 1),
-            round(row.answered, 1),
-            round(row.abandoned, 1),
+            decimal(row.offered),
+            decimal(row.answered),
+            decimal(row.abandoned),
             percent(row.service_level),
             decimal(row.asa_seconds),
             percent(row.abandon_rate),
