@@ -1,0 +1,152 @@
+"""Loaders for the knowledge import format and for the evaluation data sets.
+
+Knowledge import format (also documented in docs/virtual-agent.md): a JSON list of
+    {"id": str, "en": {"title", "phrasings": [], "answer", "source_url"} | null, "fr": {...} | null,
+     "tags": [], "status": "published", "audience": "public"}
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from guichet.bot.nlp.retrieval import IndexedArticle
+from guichet.bot.nlp.text import normalise_question
+
+LANGUAGES = ("en", "fr")
+BANKING77_SHOTS = 10
+BANKING77_SEED = 0
+
+
+class DatasetError(ValueError):
+    """A knowledge or query file that cannot be used, with a message meant for the operator."""
+
+
+@dataclass(frozen=True)
+class LabelledQuery:
+    text: str
+    expected_article_id: str  # empty: out of scope, the bot should hand off
+
+
+def validate_kb_records(records: object) -> list[dict]:
+    if not isinstance(records, list):
+        raise DatasetError("knowledge file must contain a JSON list of articles")
+    seen: set[str] = set()
+    for position, record in enumerate(records):
+        if not isinstance(record, dict) or not isinstance(record.get("id"), str) or not record["id"]:
+            raise DatasetError(f"article #{position}: needs a non-empty string 'id'")
+        if record["id"] in seen:
+            raise DatasetError(f"article {record['id']!r}: duplicate id")
+        seen.add(record["id"])
+        versions = [record.get(language) for language in LANGUAGES]
+        if not any(versions):
+            raise DatasetError(f"article {record['id']!r}: needs an 'en' or 'fr' version")
+        for language, version in zip(LANGUAGES, versions, strict=True):
+            if version is None:
+                continue
+            if not isinstance(version, dict) or not isinstance(version.get("phrasings", []), list):
+                raise DatasetError(f"article {record['id']!r}: '{language}' must be an object with a phrasings list")
+            if not (version.get("title") or version.get("phrasings")):
+                raise DatasetError(f"article {record['id']!r}: '{language}' needs a title or a phrasing")
+    return records
+
+
+def load_kb_file(path: str | Path) -> list[dict]:
+    try:
+        records = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise DatasetError(f"knowledge file not found: {path}") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DatasetError(f"knowledge file is not valid UTF-8 JSON: {path}: {error}") from error
+    return validate_kb_records(records)
+
+
+def published_articles(records: list[dict]) -> list[IndexedArticle]:
+    """Articles the public bot may answer from (published, public audience)."""
+    return [
+        IndexedArticle.from_kb_record(record)
+        for record in records
+        if record.get("status", "published") == "published" and record.get("audience", "public") == "public"
+    ]
+
+
+def load_queries_file(path: str | Path) -> list[LabelledQuery]:
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or not {"query", "expected_article_id"} <= set(reader.fieldnames):
+                raise DatasetError(f"queries file needs the header 'query,expected_article_id': {path}")
+            queries = [
+                LabelledQuery(row["query"].strip(), (row["expected_article_id"] or "").strip())
+                for row in reader
+                if (row["query"] or "").strip()
+            ]
+    except FileNotFoundError as error:
+        raise DatasetError(f"queries file not found: {path}") from error
+    except UnicodeDecodeError as error:
+        raise DatasetError(f"queries file is not UTF-8: {path}") from error
+    if not queries:
+        raise DatasetError(f"queries file has no queries: {path}")
+    return queries
+
+
+def _read_banking77(path: Path) -> list[tuple[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return [(row["text"], row["category"]) for row in csv.DictReader(handle)]
+
+
+def banking77_kb(train_csv: str | Path, with_titles: bool = True) -> list[dict]:
+    """Few-shot knowledge base: at most 10 training rows per intent, drawn with seed 0.
+
+    With `with_titles` the intent name ("card_arrival" -> "card arrival") becomes the article title, as a
+    real article has one; the benchmark reports both variants.
+    """
+    by_intent: dict[str, list[str]] = defaultdict(list)
+    for text, intent in _read_banking77(Path(train_csv)):
+        by_intent[intent].append(text)
+    generator = random.Random(BANKING77_SEED)
+    records = []
+    for intent in sorted(by_intent):
+        texts = list(by_intent[intent])
+        generator.shuffle(texts)
+        shots = texts[:BANKING77_SHOTS]
+        title = intent.replace("_", " ") if with_titles else ""
+        records.append({
+            "id": intent,
+            "en": {"title": title, "phrasings": shots, "answer": "", "source_url": ""},
+            "fr": None, "tags": ["banking77"], "status": "published", "audience": "public",
+        })
+    return records
+
+
+def banking77_queries(test_csv: str | Path) -> list[LabelledQuery]:
+    return [LabelledQuery(text, intent) for text, intent in _read_banking77(Path(test_csv))]
+
+
+def faq_article_id(position: int) -> str:
+    return f"faq-{position:03d}"
+
+
+def french_faq_kb(faq_json: str | Path) -> list[dict]:
+    """French-only articles; identical normalised questions from different sources are one article."""
+    entries = json.loads(Path(faq_json).read_text(encoding="utf-8"))
+    records: list[dict] = []
+    by_question: dict[str, dict] = {}
+    for entry in entries:
+        key = normalise_question(entry["q"])
+        if key in by_question:
+            continue
+        record = {
+            "id": faq_article_id(len(records)),
+            "en": None,
+            "fr": {"title": entry["q"].strip(), "phrasings": [], "answer": entry["r"].strip(),
+                   "source_url": entry.get("u", "")},
+            "tags": [entry.get("c", "")], "status": "published", "audience": "public",
+        }
+        by_question[key] = record
+        records.append(record)
+    return records

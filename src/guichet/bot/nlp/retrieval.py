@@ -1,0 +1,358 @@
+"""Hybrid retrieval over bilingual knowledge articles, with calibrated decisions.
+
+Ranking fuses three signals, each standardised over the whole knowledge base so their units agree:
+  * kNN: soft maximum of the e5 cosine between the query and each of an article's titles/phrasings,
+  * a light classifier trained only on the knowledge base's phrasings (or, for large knowledge bases,
+    one centred prototype per article, which needs no training),
+  * normalised BM25 over the folded, lightly stemmed words of titles and phrasings.
+Embeddings are multilingual, so a French question finds an English-only article and the reverse.
+Answers are not indexed: the bot answers because a *question* matched, never because answer text did.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from guichet.bot.nlp.bm25 import BM25Index
+from guichet.bot.nlp.calibration import (
+    SIMILARITY_CENTRE,
+    SIMILARITY_SCALE,
+    Calibrator,
+    default_calibrator,
+    fit_calibrator,
+)
+from guichet.bot.nlp.embeddings import Embedder, get_embedder
+
+KNN_TEMPERATURE = 0.02
+WEIGHT_CLASSIFIER = 1.0
+WEIGHT_KNN = 0.5
+WEIGHT_LEXICAL = 0.2
+# Softmax training costs rows x articles x epochs; above this product use prototypes instead.
+CLASSIFIER_BUDGET = 150_000
+CLASSIFIER_EPOCHS = 300
+CALIBRATION_FOLD = 5
+CALIBRATION_MAX_QUERIES = 400
+
+
+@dataclass(frozen=True)
+class ArticleVersion:
+    title: str
+    phrasings: tuple[str, ...] = ()
+    answer: str = ""
+    source_url: str = ""
+
+    def questions(self) -> list[str]:
+        """Texts a citizen's question is compared with: the title and every alternative phrasing."""
+        return [text for text in (self.title, *self.phrasings) if text.strip()]
+
+
+@dataclass(frozen=True)
+class IndexedArticle:
+    id: str
+    versions: Mapping[str, ArticleVersion]
+    tags: tuple[str, ...] = ()
+
+    @classmethod
+    def from_kb_record(cls, record: Mapping) -> IndexedArticle:
+        """Build from one entry of the knowledge import format (see docs/virtual-agent.md)."""
+        versions = {}
+        for language in ("en", "fr"):
+            version = record.get(language)
+            if version:
+                versions[language] = ArticleVersion(
+                    title=version.get("title", ""),
+                    phrasings=tuple(version.get("phrasings") or ()),
+                    answer=version.get("answer", ""),
+                    source_url=version.get("source_url", ""),
+                )
+        return cls(id=str(record["id"]), versions=versions, tags=tuple(record.get("tags") or ()))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    article_id: str
+    score: float  # fused score, in standard deviations above the knowledge base's average article
+    probability: float  # calibrated estimate that this article answers the question
+    matched_language: str  # language of the version to answer with (the asked one when it exists)
+    matched_text: str  # the title or phrasing that matched best, in whatever language
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Defaults favour honesty: a wrong official answer is worse than a hand-off to a person."""
+
+    answer: float = 0.80  # answer alone only when at least this likely to be right
+    clarify: float = 0.35  # below this for the best candidate: hand off
+    clarify_candidate: float = 0.15  # a candidate is offered in a clarifying question only above this
+    max_clarify: int = 3
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: Literal["answer", "clarify", "handoff"]
+    candidates: tuple[Candidate, ...]
+    reason: str
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+def decide(candidates: Sequence[Candidate], thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Decision:
+    """Answer, ask which of a few articles is meant, or hand off to a person."""
+    if not candidates:
+        return Decision("handoff", (), "no_candidate")
+    best = candidates[0]
+    if best.probability >= thresholds.answer:
+        return Decision("answer", (best,), "confident")
+    if best.probability < thresholds.clarify:
+        return Decision("handoff", tuple(candidates), "not_confident")
+    offered = tuple(
+        candidate for candidate in candidates[: thresholds.max_clarify]
+        if candidate.probability >= thresholds.clarify_candidate
+    )
+    return Decision("clarify", offered, "close_candidates" if len(offered) > 1 else "confirm_single")
+
+
+@dataclass
+class _Row:
+    language: str
+    text: str
+
+
+@dataclass
+class _StoredArticle:
+    article: IndexedArticle
+    vectors: np.ndarray
+    rows: list[_Row]
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
+    return matrix / np.where(norms == 0, 1.0, norms)
+
+
+def _standardise(scores: np.ndarray) -> np.ndarray:
+    spread = scores.std()
+    return (scores - scores.mean()) / spread if spread > 1e-9 else np.zeros_like(scores)
+
+
+def _train_softmax(features: np.ndarray, labels: np.ndarray, classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression by full-batch gradient descent (a few hundred rows; numpy only)."""
+    scale, rate, decay = 10.0, 0.5, 1e-3
+    weights = np.zeros((features.shape[1], classes), dtype=np.float32)
+    bias = np.zeros(classes, dtype=np.float32)
+    targets = np.eye(classes, dtype=np.float32)[labels]
+    for _ in range(CLASSIFIER_EPOCHS):
+        logits = scale * (features @ weights + bias)
+        logits -= logits.max(axis=1, keepdims=True)
+        probabilities = np.exp(logits)
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        gradient = (probabilities - targets) / len(features)
+        weights -= rate * (scale * features.T @ gradient + decay * weights)
+        bias -= rate * scale * gradient.sum(axis=0)
+    return weights.T.copy(), bias
+
+
+@dataclass
+class _Scorer:
+    """Immutable scoring state for one snapshot of the knowledge base (rows grouped by article)."""
+
+    vectors: np.ndarray  # (rows, dim) unit vectors, rows of one article contiguous
+    row_article: np.ndarray  # (rows,) article position of each row
+    segment_starts: np.ndarray  # (articles,) first row of each article
+    lexical: BM25Index  # keyed by article position
+    mean: np.ndarray = field(init=False)
+    class_weights: np.ndarray = field(init=False)
+    class_bias: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.mean = self.vectors.mean(axis=0)
+        centred = _unit(self.vectors - self.mean)
+        articles = len(self.segment_starts)
+        if len(self.vectors) * articles <= CLASSIFIER_BUDGET and articles > 1:
+            self.class_weights, self.class_bias = _train_softmax(centred, self.row_article, articles)
+        else:
+            sums = np.add.reduceat(centred, self.segment_starts, axis=0)
+            self.class_weights = _unit(sums)
+            self.class_bias = np.zeros(articles, dtype=np.float32)
+
+    @property
+    def article_count(self) -> int:
+        return len(self.segment_starts)
+
+    def signals(self, query_vector: np.ndarray, query_text: str) -> tuple[np.ndarray, ...]:
+        """(fused, knn similarity, lexical, row similarities) for every article."""
+        row_similarity = self.vectors @ query_vector
+        pooled = np.add.reduceat(np.exp((row_similarity - 1.0) / KNN_TEMPERATURE), self.segment_starts)
+        knn = 1.0 + KNN_TEMPERATURE * np.log(np.maximum(pooled, 1e-30))
+        classifier = self.class_weights @ _unit(query_vector - self.mean) + self.class_bias
+        lexical = np.zeros(self.article_count, dtype=np.float32)
+        for position, score in self.lexical.search(query_text).items():
+            lexical[position] = score
+        fused = (
+            WEIGHT_CLASSIFIER * _standardise(classifier)
+            + WEIGHT_KNN * _standardise(knn)
+            + WEIGHT_LEXICAL * _standardise(lexical)
+        )
+        return fused, knn, lexical, row_similarity
+
+
+def _margin_features(fused: np.ndarray, knn: np.ndarray, lexical: np.ndarray, top: np.ndarray) -> np.ndarray:
+    order = np.argsort(-fused)
+    best, runner_up = order[0], order[1] if len(order) > 1 else order[0]
+    rivals = np.where(top == best, fused[runner_up], fused[best])
+    margin = fused[top] - rivals if len(order) > 1 else np.full(len(top), 5.0)
+    return np.column_stack([(knn[top] - SIMILARITY_CENTRE) / SIMILARITY_SCALE, lexical[top], margin])
+
+
+class KnowledgeIndex:
+    """Searchable, incrementally updated index of knowledge articles.
+
+    `upsert`/`remove` only embed the changed article; the scoring snapshot (matrix, classifier,
+    calibration) is rebuilt lazily on the next search, from cached vectors.
+    """
+
+    def __init__(self, embedder: Embedder | None = None, calibrate: bool = True) -> None:
+        self._embedder = embedder
+        self._articles: dict[str, _StoredArticle] = {}
+        self._lock = threading.RLock()
+        self._scorer: _Scorer | None = None
+        self._article_ids: list[str] = []
+        self._calibrate = calibrate
+        self._calibrator: Calibrator = default_calibrator()
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = get_embedder()
+        return self._embedder
+
+    def __len__(self) -> int:
+        return len(self._articles)
+
+    def __contains__(self, article_id: str) -> bool:
+        return article_id in self._articles
+
+    @property
+    def calibrator(self) -> Calibrator:
+        self._ensure_scorer()
+        return self._calibrator
+
+    def upsert(self, article: IndexedArticle) -> None:
+        self.upsert_many([article])
+
+    def upsert_many(self, articles: Sequence[IndexedArticle]) -> None:
+        """Add or replace articles; one batched embedding call for all their new texts."""
+        prepared = [(article, self._rows_of(article)) for article in articles]
+        texts = [row.text for _, rows in prepared for row in rows]
+        vectors = self.embedder.embed(texts, is_query=True) if texts else np.zeros((0, 0), np.float32)
+        with self._lock:
+            cursor = 0
+            for article, rows in prepared:
+                stored_vectors = vectors[cursor : cursor + len(rows)]
+                cursor += len(rows)
+                if rows:
+                    self._articles[article.id] = _StoredArticle(article, stored_vectors, rows)
+                else:
+                    self._articles.pop(article.id, None)
+            self._scorer = None
+
+    def remove(self, article_id: str) -> None:
+        with self._lock:
+            if self._articles.pop(article_id, None) is not None:
+                self._scorer = None
+
+    @staticmethod
+    def _rows_of(article: IndexedArticle) -> list[_Row]:
+        return [
+            _Row(language, text)
+            for language, version in sorted(article.versions.items())
+            for text in dict.fromkeys(version.questions())
+        ]
+
+    def _ensure_scorer(self) -> _Scorer | None:
+        with self._lock:
+            if self._scorer is None and self._articles:
+                self._article_ids = sorted(self._articles)
+                self._scorer = self._build_scorer([self._articles[key] for key in self._article_ids], None)
+                if self._calibrate:
+                    self._calibrator = self._fit_calibration()
+            return self._scorer
+
+    @staticmethod
+    def _build_scorer(stored: Sequence[_StoredArticle], keep: Sequence[np.ndarray] | None) -> _Scorer:
+        """Scorer over `stored`; `keep[i]` optionally selects which rows of article i to include."""
+        blocks, owners, starts, lexical = [], [], [], BM25Index()
+        for article_position, item in enumerate(stored):
+            selection = keep[article_position] if keep is not None else np.arange(len(item.rows))
+            starts.append(sum(len(block) for block in blocks))
+            blocks.append(item.vectors[selection])
+            owners.extend([article_position] * len(selection))
+            lexical.add(article_position, " ".join(item.rows[row].text for row in selection))
+        return _Scorer(np.vstack(blocks), np.asarray(owners), np.asarray(starts), lexical)
+
+    def _fit_calibration(self) -> Calibrator:
+        """Search a held-out fold of phrasings against a scorer built without them (see calibration.py)."""
+        stored = [self._articles[key] for key in self._article_ids]
+        if len(stored) < 2:
+            return default_calibrator()
+        keep, held_out = [], []
+        counter = 0
+        for article_position, item in enumerate(stored):
+            mask = np.ones(len(item.rows), dtype=bool)
+            for row in range(len(item.rows)):
+                if counter % CALIBRATION_FOLD == 0 and len(held_out) < CALIBRATION_MAX_QUERIES:
+                    mask[row] = False
+                    held_out.append((article_position, item.vectors[row], item.rows[row].text))
+                counter += 1
+            keep.append(mask)
+        surviving = [position for position, mask in enumerate(keep) if mask.any()]
+        if len(surviving) < 2 or not held_out:
+            return default_calibrator()
+        shadow = self._build_scorer([stored[p] for p in surviving], [np.flatnonzero(keep[p]) for p in surviving])
+        shadow_position = {original: new for new, original in enumerate(surviving)}
+        features, correct = [], []
+        for article_position, vector, text in held_out:
+            fused, knn, lexical, _ = shadow.signals(vector, text)
+            best = int(np.argmax(fused))
+            features.append(_margin_features(fused, knn, lexical, np.array([best]))[0])
+            correct.append(shadow_position.get(article_position) == best)
+        return fit_calibrator(np.asarray(features), np.asarray(correct))
+
+    def search(self, text: str, language: str, k: int = 3) -> list[Candidate]:
+        """Best `k` articles for a citizen's message written in (or to be answered in) `language`."""
+        query_vector = self.embedder.embed([text], is_query=True)[0]
+        with self._lock:
+            scorer = self._ensure_scorer()
+            if scorer is None:
+                return []
+            fused, knn, lexical, row_similarity = scorer.signals(query_vector, text)
+            count = min(k, scorer.article_count)
+            top = np.argpartition(-fused, count - 1)[:count]
+            top = top[np.argsort(-fused[top])]
+            probabilities = self._calibrator.probability(_margin_features(fused, knn, lexical, top))
+            return [
+                self._candidate(scorer, int(position), float(fused[position]), float(probability),
+                                row_similarity, language)
+                for position, probability in zip(top, probabilities, strict=True)
+            ]
+
+    def _candidate(
+        self, scorer: _Scorer, position: int, score: float, probability: float,
+        row_similarity: np.ndarray, language: str,
+    ) -> Candidate:
+        stored = self._articles[self._article_ids[position]]
+        start = int(scorer.segment_starts[position])
+        best_row = stored.rows[int(np.argmax(row_similarity[start : start + len(stored.rows)]))]
+        versions = stored.article.versions
+        answer_language = language if language in versions else best_row.language
+        return Candidate(stored.article.id, score, probability, answer_language, best_row.text)
+
+    def article(self, article_id: str) -> IndexedArticle | None:
+        stored = self._articles.get(article_id)
+        return stored.article if stored else None
