@@ -24,7 +24,7 @@ from guichet.wfm.erlang import (
     required_agents,
 )
 from guichet.wfm.simulate import SimulationReport, load_scenario, simulate
-from guichet.wfm.tables import TABLE_FORMATS, decimal, percent, render_table
+from guichet.wfm.tables import TABLE_FORMATS, Cell, decimal, percent, render_table
 
 EXIT_BAD_INPUT = 2
 
@@ -173,7 +173,7 @@ def _staff_report(
     rows: Sequence[QueueMetrics],
 ) -> str:
     headers = ["Agents", "P(wait)", "Service level", "ASA (s)", "Abandoned", "Occupancy", "Meets"]
-    table = [
+    table: list[list[Cell]] = [
         [
             m.agents,
             percent(m.prob_wait),
@@ -257,7 +257,7 @@ def _simulation_report(report: SimulationReport, table_format: str) -> str:
         "Erlang A ASA",
         "Erlang A abandon %",
     ]
-    table = [
+    table: list[list[Cell]] = [
         [
             row.start.strftime("%H:%M"),
             decimal(row.offered),

@@ -25,7 +25,7 @@ import numpy as np
 import yaml
 
 from guichet.routing.engine import AVAILABLE, CHANNELS, OFFLINE, Agent, QueueRules, Router, WorkItem
-from guichet.wfm.erlang import StaffingTarget, WfmInputError, Workload, erlang_a_metrics
+from guichet.wfm.erlang import QueueMetrics, StaffingTarget, WfmInputError, Workload, erlang_a_metrics
 from guichet.wfm.forecast import Forecast
 
 __all__ = [
@@ -379,7 +379,7 @@ def _servers_on_shift(scenario: SimulationScenario, moment: float) -> int:
     )
 
 
-def _erlang_a_for(scenario: SimulationScenario, calls: float, servers: int):  # type: ignore[no-untyped-def]
+def _erlang_a_for(scenario: SimulationScenario, calls: float, servers: int) -> QueueMetrics | None:
     if calls <= 0 or servers < 1:
         return None
     workload = Workload(
