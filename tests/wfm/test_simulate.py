@@ -194,6 +194,7 @@ def test_load_scenario_from_yaml_and_json(tmp_path):
         ({"agents": [{"count": 3, "teams": ["general"], "shift": "morning"}]}, "agents[0].shift"),
         ({"agents": [{"count": -3, "teams": ["general"], "shift": "08:00-12:00"}]}, "agents[0].count"),
         ({"queues": []}, "queues"),
+        ({"agents": [{"count": 3, "teams": ["general"], "shift": "16:00-08:00"}]}, "agents[0].shift"),
     ],
 )
 def test_bad_scenario_names_the_field(overrides, field):

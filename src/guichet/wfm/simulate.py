@@ -548,6 +548,10 @@ def _agent_group(entry: Mapping[str, Any], index: int, day_start: time) -> Agent
         opens, closes = (time.fromisoformat(part.strip()) for part in shift.split("-"))
     except ValueError:
         raise WfmInputError(prefix + "shift", f"must look like 08:00-16:00, got {shift!r}") from None
+    if closes <= opens:
+        raise WfmInputError(
+            prefix + "shift", f"must end after it starts (overnight shifts: split them), got {shift!r}"
+        )
     capacity = _levels(entry.get("capacity", {"voice": 1}), prefix + "capacity")
     return AgentGroup(
         name=str(entry.get("group", f"group{index + 1}")),
