@@ -183,6 +183,16 @@ def _skills_ok(agent_skills: Mapping[str, int], required: Mapping[str, int], run
     return True
 
 
+def _first_qualifying_wait(agent_skills: Mapping[str, int], required: Mapping[str, int],
+                           rungs: Sequence[_Rung]) -> float | None:
+    """Threshold of the first rung (in order) at which these skills satisfy `required`, or None."""
+    shortfall = max((level - agent_skills.get(skill, 0) for skill, level in required.items()), default=0)
+    for rung in rungs:
+        if shortfall <= 0 or rung.relax_skills or rung.level_reduction >= shortfall:
+            return rung.after_s
+    return None
+
+
 def _preference_score(agent_skills: Mapping[str, int], item: WorkItem, rung: _Rung) -> int:
     """How many preferred skills the agent meets (plus relaxed required skills, which become preferences)."""
     score = sum(1 for skill, level in item.preferred_skills.items() if agent_skills.get(skill, 0) >= level)
@@ -338,25 +348,50 @@ class _Waiting:
         self.dirty = True
 
 
-class _Node:
-    """Waiting items sharing queue, channel, language and required skills, one FIFO heap per priority.
+HeapEntry = tuple[float, int, Id]  # (enqueued_at, seq, item id)
+HeadEntry = tuple[float, int, int, Id]  # (enqueued_at, seq, signature, item id)
 
-    Inside one heap the oldest item has waited longest, hence reached the furthest overflow stage: if the
-    head does not qualify for an agent, nothing behind it does. That is what makes agent-side lookup cheap.
+
+class _Group:
+    """Waiting items of one queue, channel and language (those not reserved for a sticky agent).
+
+    Items are split by (required-skill signature, priority) into FIFO heaps. Inside one heap the oldest item
+    has waited longest, hence reached the furthest overflow stage: if the head does not qualify for an agent,
+    nothing behind it does. `heads[priority]` lists the head of every heap of that priority, oldest first, so
+    an agent finds its best item by walking heads until one has a signature it can serve.
+    A head may be stale (its item was cancelled): readers check and repair it (`Router._live_head`).
     """
 
-    __slots__ = ("heaps", "priorities")
+    __slots__ = ("heaps", "heads", "priorities")
 
     def __init__(self) -> None:
-        self.heaps: dict[int, list[tuple[float, int, Id]]] = {}
+        self.heaps: dict[tuple[int, int], list[HeapEntry]] = {}
+        self.heads: dict[int, list[HeadEntry]] = {}
         self.priorities: list[int] = []
 
-    def push(self, priority: int, entry: tuple[float, int, Id]) -> None:
-        heap = self.heaps.get(priority)
+    def push(self, signature: int, priority: int, entry: HeapEntry) -> None:
+        heap = self.heaps.get((signature, priority))
         if heap is None:
-            heap = self.heaps[priority] = []
+            heap = self.heaps[(signature, priority)] = []
+        if priority not in self.heads:
+            self.heads[priority] = []
             insort(self.priorities, priority)
+        previous = heap[0] if heap else None
         heapq.heappush(heap, entry)
+        if heap[0] is not previous:
+            self._replace_head(signature, priority, previous, heap[0])
+
+    def pop_head(self, signature: int, priority: int) -> None:
+        heap = self.heaps[(signature, priority)]
+        previous = heapq.heappop(heap)
+        self._replace_head(signature, priority, previous, heap[0] if heap else None)
+
+    def _replace_head(self, signature: int, priority: int, old: HeapEntry | None, new: HeapEntry | None) -> None:
+        heads = self.heads[priority]
+        if old is not None:
+            del heads[bisect_left(heads, (old[0], old[1]))]
+        if new is not None:
+            insort(heads, (new[0], new[1], signature, new[2]))
 
 
 _OVERFLOW_TIMER = 0
@@ -379,7 +414,7 @@ class Router:
         self._room_index: dict[tuple[Id, str, str], list[tuple[float, Id]]] = {}
         self._indexed: dict[Id, tuple[tuple[float, Id], list[tuple[Id, str, str]]]] = {}
         self._waiting: dict[Id, _Waiting] = {}
-        self._groups: dict[tuple[Id, str, str], dict[int, _Node]] = {}
+        self._groups: dict[tuple[Id, str, str], _Group] = {}
         self._reserved: dict[Id, dict[Id, _Waiting]] = {}
         self._lines: dict[tuple[Id, str, str], list[tuple[int, float, int]]] = {}
         self._queue_counts: dict[Id, int] = {}
@@ -388,8 +423,8 @@ class Router:
         self._dirty_items: dict[Id, _Waiting] = {}
         self._signatures: dict[tuple[tuple[str, int], ...], int] = {}
         self._signature_skills: list[dict[str, int]] = []
-        # agent id -> queue id -> (signatures examined, [(signature, wait needed before this agent qualifies)])
-        self._compat: dict[Id, dict[Id, tuple[int, list[tuple[int, float]]]]] = {}
+        # agent id -> queue id -> (signatures examined, {signature: wait needed}, smallest wait needed)
+        self._compat: dict[Id, dict[Id, tuple[int, dict[int, float], float]]] = {}
         self._agent_queues: dict[Id, tuple[Id, ...]] = {}
         self._seq = itertools.count()
         for rules in queues:
@@ -612,52 +647,57 @@ class Router:
         best_key = best.key if best is not None else None
         best_id: Id | None = None
         for queue_id in self._queues_of(agent):
-            compat = self._compat_of(agent, queue_id)
+            compat, earliest = self._compat_of(agent, queue_id)
             if not compat:
                 continue
             for channel in room:
                 for language in agent.languages:
                     group = self._groups.get((queue_id, channel, language))
-                    if not group:
+                    if group is None:
                         continue
-                    for signature, wait_needed in compat:
-                        node = group.get(signature)
-                        if node is None:
-                            continue
-                        found = self._node_best(node, now, wait_needed, best_key)
+                    for priority in group.priorities:
+                        if best_key is not None and priority > best_key[0]:
+                            break
+                        found = self._first_servable(group, priority, compat, earliest, now, best_key)
                         if found is not None:
                             best_key, best_id = found
+                            break
         if best_id is not None:
             return self._waiting[best_id]
         return best
 
-    def _node_best(self, node: _Node, now: float, wait_needed: float,
-                   best_key: tuple[int, float, int] | None) -> tuple[tuple[int, float, int], Id] | None:
-        for priority in node.priorities:
-            if best_key is not None and priority > best_key[0]:
+    def _first_servable(self, group: _Group, priority: int, compat: dict[int, float], earliest: float,
+                        now: float, best_key: tuple[int, float, int] | None
+                        ) -> tuple[tuple[int, float, int], Id] | None:
+        """Oldest head of this priority whose signature the agent serves and whose wait is long enough."""
+        heads = group.heads[priority]
+        index = 0
+        while index < len(heads):
+            enqueued_at, seq, signature, item_id = heads[index]
+            if enqueued_at + earliest > now:
+                return None  # heads are oldest first: the rest are too young for this agent as well
+            if best_key is not None and (priority, enqueued_at, seq) >= best_key:
                 return None
-            heap = node.heaps[priority]
-            head = self._clean_head(heap)
-            if head is None:
+            wait_needed = compat.get(signature)
+            if wait_needed is None or enqueued_at + wait_needed > now:
+                index += 1
                 continue
-            enqueued_at, seq, item_id = head
-            if enqueued_at + wait_needed > now:
-                continue  # the oldest of this priority is too young for this agent, so are the others
-            key = (priority, enqueued_at, seq)
-            if best_key is None or key < best_key:
-                return key, item_id
-            return None
+            entry = self._waiting.get(item_id)
+            if entry is None or entry.seq != seq or entry.reserved_for is not None:
+                self._repair_head(group, signature, priority)  # stale head replaced; look at the same place
+                continue
+            return (priority, enqueued_at, seq), item_id
         return None
 
-    def _clean_head(self, heap: list[tuple[float, int, Id]]) -> tuple[float, int, Id] | None:
-        waiting = self._waiting
+    def _repair_head(self, group: _Group, signature: int, priority: int) -> None:
+        """Drop cancelled items from the front of one heap so that its listed head is live again."""
+        heap = group.heaps[(signature, priority)]
+        group.pop_head(signature, priority)
         while heap:
-            head = heap[0]
-            entry = waiting.get(head[2])
-            if entry is not None and entry.seq == head[1] and entry.reserved_for is None:
-                return head
-            heapq.heappop(heap)
-        return None
+            entry = self._waiting.get(heap[0][2])
+            if entry is not None and entry.seq == heap[0][1] and entry.reserved_for is None:
+                return
+            group.pop_head(signature, priority)
 
     def _queues_of(self, agent: Agent) -> tuple[Id, ...]:
         queues = self._agent_queues.get(agent.id)
@@ -667,20 +707,20 @@ class Router:
             self._agent_queues[agent.id] = queues
         return queues
 
-    def _compat_of(self, agent: Agent, queue_id: Id) -> list[tuple[int, float]]:
-        """[(signature, wait needed)] for every skill signature this agent can ever serve in the queue."""
+    def _compat_of(self, agent: Agent, queue_id: Id) -> tuple[dict[int, float], float]:
+        """({signature: wait needed before this agent qualifies}, smallest such wait) for one queue."""
         per_agent = self._compat.setdefault(agent.id, {})
-        examined, compat = per_agent.get(queue_id, (0, []))
+        examined, compat, earliest = per_agent.get(queue_id, (0, {}, math.inf))
         if examined < len(self._signature_skills):
-            ladder = self._ladders[queue_id]
+            # Rungs where the agent's teams are allowed; the skills then decide which of those comes first.
+            rungs = [rung for rung in self._ladders[queue_id] if not agent.teams.isdisjoint(rung.team_ids)]
             for signature in range(examined, len(self._signature_skills)):
-                required = self._signature_skills[signature]
-                for rung in ladder:
-                    if not agent.teams.isdisjoint(rung.team_ids) and _skills_ok(agent.skills, required, rung):
-                        compat.append((signature, rung.after_s))
-                        break
-            per_agent[queue_id] = (len(self._signature_skills), compat)
-        return compat
+                wait_needed = _first_qualifying_wait(agent.skills, self._signature_skills[signature], rungs)
+                if wait_needed is not None:
+                    compat[signature] = wait_needed
+                    earliest = min(earliest, wait_needed)
+            per_agent[queue_id] = (len(self._signature_skills), compat, earliest)
+        return compat, earliest
 
     def _signature_of(self, required: Mapping[str, int]) -> int:
         key = tuple(sorted(required.items()))
@@ -742,10 +782,10 @@ class Router:
         if entry.reserved_for is not None:
             self._reserved[entry.reserved_for].pop(item.id, None)
             return
-        node = self._groups[(item.queue_id, item.channel, item.language)][entry.signature]
-        heap = node.heaps[item.priority]
-        if heap and heap[0][1] == entry.seq:
-            heapq.heappop(heap)  # most assignments take the head; others are skipped lazily later
+        group = self._groups[entry.line]
+        heap = group.heaps[(entry.signature, item.priority)]
+        if heap[0][1] == entry.seq:
+            self._repair_head(group, entry.signature, item.priority)  # others are dropped lazily later
 
     def _release(self, entry: _Waiting) -> None:
         """End a sticky reservation: the item joins normal routing."""
@@ -759,11 +799,10 @@ class Router:
 
     def _push_to_node(self, entry: _Waiting) -> None:
         item = entry.item
-        group = self._groups.setdefault((item.queue_id, item.channel, item.language), {})
-        node = group.get(entry.signature)
-        if node is None:
-            node = group[entry.signature] = _Node()
-        node.push(item.priority, (item.enqueued_at, entry.seq, item.id))
+        group = self._groups.get(entry.line)
+        if group is None:
+            group = self._groups[entry.line] = _Group()
+        group.push(entry.signature, item.priority, (item.enqueued_at, entry.seq, item.id))
 
     def _push_overflow_timers(self, entry: _Waiting) -> None:
         for rung in self._ladders[entry.item.queue_id][1:]:
