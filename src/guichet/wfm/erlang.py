@@ -283,7 +283,7 @@ def _require_stable(servers: int, load: float) -> None:
 
 
 def _erlang_c_metrics(
-    workload: Workload, agents: int, target: StaffingTarget, b_table: _ErlangBTable
+    workload: Workload, agents: int, target: StaffingTarget, b_table: _ErlangBTable, with_waits: bool = True
 ) -> QueueMetrics:
     servers = agents * workload.concurrency
     load = workload.offered_load
@@ -443,8 +443,10 @@ def _queue_length_moments(state: _ErlangAState, mu: float, theta: float) -> tupl
 
 
 def _erlang_a_metrics(
-    workload: Workload, agents: int, target: StaffingTarget, b_table: _ErlangBTable
+    workload: Workload, agents: int, target: StaffingTarget, b_table: _ErlangBTable, with_waits: bool = True
 ) -> QueueMetrics:
+    """``with_waits=False`` skips the queue-length sums behind ASA and mean wait (NaN then): a staffing search
+    only needs service level, occupancy and abandonment, and the sums dominate the cost in huge queues."""
     if workload.patience_seconds is None:
         raise WfmInputError("patience_seconds", "Erlang A needs a mean patience (seconds)")
     servers = agents * workload.concurrency
@@ -469,7 +471,7 @@ def _erlang_a_metrics(
     abandon_within = min(prob_abandon, max(0.0, prob_wait - served_within - survival * still_waiting))
     answered_within = min(1.0, 1.0 - prob_wait + served_within)
 
-    mean_queue, wait_served = _queue_length_moments(state, mu, theta)
+    mean_queue, wait_served = _queue_length_moments(state, mu, theta) if with_waits else (math.nan, math.nan)
     answered = 1.0 - prob_abandon
     return QueueMetrics(
         model=ErlangModel.ERLANG_A,
@@ -562,15 +564,12 @@ def required_agents(
         raise WfmInputError("max_abandon_rate", "needs the Erlang A model (Erlang C has no abandonment)")
     b_table = _ErlangBTable(workload.offered_load)
     evaluate = _erlang_a_metrics if parsed_model is ErlangModel.ERLANG_A else _erlang_c_metrics
-    cache: dict[int, QueueMetrics] = {}
-
-    def metrics_for(agents: int) -> QueueMetrics:
-        if agents not in cache:
-            cache[agents] = evaluate(workload, agents, target, b_table)
-        return cache[agents]
+    verdicts: dict[int, bool] = {}
 
     def ok(agents: int) -> bool:
-        return _meets(metrics_for(agents), target)
+        if agents not in verdicts:
+            verdicts[agents] = _meets(evaluate(workload, agents, target, b_table, with_waits=False), target)
+        return verdicts[agents]
 
     lowest = _lowest_candidate(workload, parsed_model)
     low, high = _bracket(ok, lowest, max_agents, workload)
@@ -584,7 +583,7 @@ def required_agents(
         agents=high,
         scheduled_staff=scheduled_staff(high, shrinkage),
         shrinkage=shrinkage,
-        metrics=metrics_for(high),
+        metrics=evaluate(workload, high, target, b_table),
     )
 
 
