@@ -174,8 +174,10 @@ def optional_hook(module_name: str, function_name: str) -> Callable[[], Any] | N
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise  # the module exists but something it imports is missing: a real error
+        # Only the hook module (or its app) being absent means "not provided"; anything else it imports
+        # being missing is a real error.
+        if exc.name is None or not (module_name == exc.name or module_name.startswith(exc.name + ".")):
+            raise
         return None
     return getattr(module, function_name)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
+import uvicorn
 from django.conf import settings
 
 from guichet.core.management.demo_data import read_logins
@@ -34,6 +36,28 @@ def get_application():
     from guichet.asgi import application
 
     return ASGIStaticFilesHandler(application)
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn, plus our own clean-up once it has drained connections after SIGINT/SIGTERM.
+
+    uvicorn re-raises the signal it caught once it has stopped; with SIGTERM's default action that would kill
+    the process before our children are stopped, and with SIGINT it prints a KeyboardInterrupt trace. A
+    graceful stop is a normal exit here: clean up, then exit 0.
+    """
+
+    def __init__(self, config: uvicorn.Config, on_stop: Callable[[], None]):
+        super().__init__(config)
+        self.on_stop = on_stop
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self.on_stop()
+                self._captured_signals.clear()
 
 
 def extra_process_argvs() -> list[list[str]]:

@@ -40,15 +40,19 @@ class Command(BaseCommand):
         config = uvicorn.Config(server.get_application, factory=True, host=options["host"],
                                 port=options["port"], lifespan="off", log_level=options["log_level"],
                                 ws="websockets-sansio")
-        uvicorn_server = uvicorn.Server(config)
         stop_worker = start_embedded_worker() if run_worker else None
         children = server.start_extra_processes(argvs)
+
+        def stop_everything() -> None:
+            if stop_worker is not None:
+                stop_worker.set()
+            server.stop_processes(children)
+
+        uvicorn_server = server.GracefulServer(config, on_stop=stop_everything)
         if not options["quiet"]:
             self.stdout.write(server.banner(f"http://{options['host']}:{options['port']}"))
             sys.stdout.flush()
         try:
             uvicorn_server.run()
         finally:
-            if stop_worker is not None:
-                stop_worker.set()
-            server.stop_processes(children)
+            stop_everything()  # also when uvicorn fails to start (port taken): no orphaned children
