@@ -164,6 +164,7 @@ def test_erlang_a_tends_to_erlang_c_as_patience_grows():
     very_patient = erlang_a_metrics(Workload(360, HALF_HOUR, 240, patience_seconds=1e7), 55, target)
     assert very_patient.prob_wait == pytest.approx(impatient_free.prob_wait, rel=1e-3)
     assert very_patient.service_level == pytest.approx(impatient_free.service_level, rel=1e-3)
+    assert very_patient.asa_seconds == pytest.approx(impatient_free.asa_seconds, rel=1e-3)
 
 
 # --------------------------------------------------------------------------------- large systems, stability

@@ -239,3 +239,16 @@ def test_staffing_plan_with_erlang_a_and_chat_concurrency():
     peak = max(range(SLOTS), key=lambda i: calls[i].expected_contacts)
     assert chats[peak].agents < calls[peak].agents
     assert all(row.service_level >= 0.8 for row in calls if row.service_level is not None)
+
+
+@pytest.mark.parametrize("minutes", [15, 60])
+def test_other_interval_lengths_keep_daily_totals(minutes):
+    fine = _history(4 * 7)  # 30-minute counts, re-bucketed below
+    bucketed: dict[datetime, int] = {}
+    for stamp, count in fine:
+        key = stamp.replace(minute=stamp.minute // minutes * minutes)
+        bucketed[key] = bucketed.get(key, 0) + count
+    forecast = forecast_volume(list(bucketed.items()), interval_minutes=minutes, days=1)
+    assert len(forecast.intervals) == 24 * 60 // minutes
+    assert forecast.intervals[1].start - forecast.intervals[0].start == timedelta(minutes=minutes)
+    assert forecast.total() == pytest.approx(_true_mean(forecast.intervals[0].start.date()).sum(), rel=0.06)
