@@ -1,0 +1,1 @@
+"""E-mail channel internals: parsing and sanitising inbound mail, threading replies, the SMTP receiver."""
