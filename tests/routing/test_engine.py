@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ from guichet.routing.engine import (
     QueueRules,
     Router,
     WorkItem,
+    can_take,
     choose_agent,
     estimate_wait,
     has_room,
@@ -492,6 +494,7 @@ class Replay:
         self.active: list[tuple[str, str]] = []  # (agent id, channel) of work in progress
         self.ever_assigned: set[int] = set()
         self.cancelled: set[int] = set()
+        self.assigned_log: list[tuple[int, str]] = []
 
     def apply(self, event: tuple) -> None:
         kind = event[0]
@@ -546,6 +549,7 @@ class Replay:
             assert assignment.item_id not in self.cancelled, "cancelled item assigned"
             assert not self.router.is_waiting(assignment.item_id)
             self.ever_assigned.add(assignment.item_id)
+            self.assigned_log.append((assignment.item_id, assignment.agent_id))
             self.active.append((assignment.agent_id, assignment.channel))
         agents = list(self.router.agents())
         for agent in agents:
@@ -583,3 +587,63 @@ def test_position_matches_rank_order_on_a_busy_line() -> None:
         router.enqueue(item)
     ranked = sorted(items, key=lambda item: (item.priority, item.enqueued_at, item.id))
     assert [router.position(item.id) for item in ranked] == list(range(1, 31))
+
+
+class OrderReplay(Replay):
+    """A stream without stickiness or presence changes, where each event can be predicted by brute force:
+    a lone arrival goes to `choose_agent`'s pick, a freed agent takes the best items it qualifies for."""
+
+    def apply(self, event: tuple) -> None:
+        kind = event[0]
+        if kind == "agent":
+            self.add_agent(*event[1])
+            self.dispatch_and_check()
+        elif kind == "item":
+            self.enqueue({**event[1], "preferred_agent": None})
+            item = self.router_item(self.item_count - 1)
+            snapshot = copy.deepcopy(list(self.router.agents()))
+            chosen = choose_agent(item, snapshot, self.rules[item.queue_id], self.now)
+            expected = [] if chosen is None else [(item.id, chosen.id)]
+            assert self.dispatch_and_check() == expected
+        elif kind == "complete" and self.active:
+            agent_id, channel = self.active.pop(event[1] % len(self.active))
+            self.router.complete(agent_id, channel, self.now)
+            expected = self.brute_force_fill(copy.deepcopy(self.router.agent(agent_id)))
+            assert self.dispatch_and_check() == expected
+        elif kind == "tick":
+            self.now += event[1]
+            self.dispatch_and_check()
+
+    def router_item(self, item_id: int) -> WorkItem:
+        return next(item for item in self.router.waiting_items() if item.id == item_id)
+
+    def brute_force_fill(self, agent: Agent) -> list[tuple[int, str]]:
+        waiting = sorted(self.router.waiting_items(), key=lambda item: (item.priority, item.enqueued_at, item.id))
+        taken = []
+        for item in waiting:
+            if can_take(agent, item, self.rules[item.queue_id], self.now):
+                taken.append((item.id, agent.id))
+                agent.load[item.channel] = agent.load.get(item.channel, 0) + 1
+        return taken
+
+    def dispatch_and_check(self) -> list[tuple[int, str]]:
+        before = set(self.ever_assigned)
+        super().dispatch_and_check()
+        return [(item_id, agent_id) for item_id, agent_id in self.assigned_log if item_id not in before]
+
+
+order_event_strategy = st.one_of(
+    st.tuples(st.just("agent"), agent_strategy),
+    st.tuples(st.just("item"), item_strategy),
+    st.tuples(st.just("item"), item_strategy),
+    st.tuples(st.just("complete"), st.integers(0, 1000)),
+    st.tuples(st.just("tick"), st.floats(0.5, 40, allow_nan=False)),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(order_event_strategy, min_size=1, max_size=60))
+def test_router_choices_match_brute_force(events) -> None:
+    replay = OrderReplay()
+    for event in events:
+        replay.apply(event)
