@@ -7,13 +7,12 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from guichet.core.management import server
-from tests.browser.conftest import free_port
+from tests.browser.helpers import free_port, http_status
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 
@@ -35,14 +34,6 @@ def wait_for(predicate, timeout_s: float = 30) -> bool:
             return True
         time.sleep(0.1)
     return False
-
-
-def http_status(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status
-    except OSError:
-        return None
 
 
 def test_extra_processes_must_be_argv_lists(settings):

@@ -1,0 +1,199 @@
+"""The citizen widget in a real browser against a real server: keyboard, language, replay, preferences, safety."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+WIDGET = "[data-guichet-widget]"
+LOG = f"{WIDGET} ol.log"
+
+# Which element inside the widget's shadow root has the keyboard focus ("" when the focus is elsewhere).
+FOCUSED_IN_WIDGET = """() => {
+  const host = document.querySelector('[data-guichet-widget]');
+  const active = host && host.shadowRoot.activeElement;
+  return active ? (active.id || active.className) : '';
+}"""
+
+
+def tab_to_launcher(page, limit: int = 40) -> None:
+    """Press Tab like a keyboard user until the chat launcher has the focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(FOCUSED_IN_WIDGET) == "launcher":
+            return
+    raise AssertionError("the chat launcher cannot be reached with Tab")
+
+
+def open_with_keyboard(page) -> None:
+    tab_to_launcher(page)
+    page.keyboard.press("Enter")
+    page.locator(f"{WIDGET} section.panel").wait_for(state="visible")
+
+
+def test_keyboard_french_message_acknowledged_restored_after_reload_and_escape_returns_focus(new_page):
+    page = new_page(locale="fr-CA")
+    page.goto("/")
+    launcher = page.locator(f"{WIDGET} button.launcher")
+    # The English page decides the language before the French browser does.
+    assert launcher.inner_text().strip() == "Chat with us"
+
+    open_with_keyboard(page)
+    assert page.evaluate(FOCUSED_IN_WIDGET) == "gw-input"
+    offer = page.locator(f"{LOG} li.msg--offer")
+    assert "Hello! Bonjour!" in offer.inner_text()
+    assert "instead of the phone" in page.locator(f"{WIDGET} #gw-notes").inner_text()
+
+    page.keyboard.type("Bonjour, je voudrais changer mon adresse.")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("Merci!")
+    page.keyboard.press("Enter")
+    mine = page.locator(f"{LOG} li.msg--contact")
+    mine.first.wait_for()
+    page.locator(f"{LOG} li.msg--contact[data-state=sent]").wait_for()
+    assert mine.count() == 1
+    assert mine.first.locator(".msg__body").inner_text() == "Bonjour, je voudrais changer mon adresse.\nMerci!"
+    assert mine.first.get_attribute("data-seq") == "1"
+    reference = page.locator(f"{WIDGET} #gw-notes").inner_text()
+    assert "GC-" in reference
+    assert page.evaluate("() => localStorage.getItem('guichet:demo-web:token')")
+    assert page.evaluate("() => localStorage.getItem('guichet:demo-web:outbox')") is None
+
+    page.reload()
+    restored = page.locator(f"{LOG} li.msg--contact[data-seq='1']")
+    restored.wait_for()
+    assert restored.locator(".msg__body").inner_text() == "Bonjour, je voudrais changer mon adresse.\nMerci!"
+    assert page.locator(f"{LOG} li.msg--contact").count() == 1
+
+    page.locator(f"{WIDGET} #gw-input").focus()
+    page.keyboard.press("Escape")
+    page.locator(f"{WIDGET} section.panel").wait_for(state="hidden")
+    assert page.evaluate(FOCUSED_IN_WIDGET) == "launcher"
+    assert launcher.get_attribute("aria-expanded") == "false"
+
+
+def test_large_text_and_high_contrast_persist_across_reload(new_page):
+    page = new_page()
+    page.goto("/demo/benefits/")
+    open_with_keyboard(page)
+    page.locator(f"{WIDGET} details.options summary").click()
+    page.get_by_label("Large text").check()
+    page.get_by_label("High contrast").check()
+    wrap = page.locator(f"{WIDGET} div.gw")
+    size_large = page.evaluate("() => getComputedStyle(document.querySelector('[data-guichet-widget]')"
+                               ".shadowRoot.querySelector('.launcher')).fontSize")
+
+    page.reload()
+    assert "gw--large" in wrap.get_attribute("class")
+    assert "gw--contrast" in wrap.get_attribute("class")
+    size_after = page.evaluate("() => getComputedStyle(document.querySelector('[data-guichet-widget]')"
+                               ".shadowRoot.querySelector('.launcher')).fontSize")
+    assert size_after == size_large == "20px"
+    page.locator(f"{WIDGET} section.panel").wait_for(state="visible")  # an open chat stays open on reload
+    page.locator(f"{WIDGET} details.options summary").click()
+    assert page.get_by_label("Large text").is_checked()
+    page.get_by_label("Large text").uncheck()
+    page.reload()
+    assert "gw--large" not in wrap.get_attribute("class")
+
+
+def test_french_page_speaks_french_and_the_toggle_is_remembered(new_page, live_server):
+    page = new_page(locale="en-CA")
+    page.goto("/fr/")
+    launcher = page.locator(f"{WIDGET} button.launcher")
+    assert launcher.inner_text().strip() == "Clavarder avec nous"
+    launcher.click()
+    assert page.locator(f"{WIDGET} #gw-title").inner_text() == "Clavarder avec nous"
+    toggle = page.locator(f"{WIDGET} button.lang")
+    assert toggle.inner_text() == "English" and toggle.get_attribute("lang") == "en"
+    toggle.click()
+    assert page.locator(f"{WIDGET} #gw-title").inner_text() == "Chat with us"
+    assert page.locator(f"{WIDGET} label[for=gw-input]").inner_text() == "Your message"
+
+    page.reload()
+    assert page.locator(f"{WIDGET} #gw-title").inner_text() == "Chat with us"
+    assert page.evaluate("() => document.documentElement.lang") == "fr"
+
+
+def test_catalog_in_the_page_matches_the_served_one_and_is_complete(new_page, live_server):
+    page = new_page()
+    page.goto("/")
+    strings = page.evaluate("() => window.GuichetWidget.strings")
+    with urllib.request.urlopen(f"{live_server.url}/widget-strings.json") as response:
+        served = json.load(response)
+    assert strings == served
+    assert set(strings["en"]) == set(strings["fr"])
+    assert all(value.strip() for language in strings.values() for value in language.values())
+
+
+def test_message_text_is_never_interpreted_as_html(new_page):
+    page = new_page()
+    page.goto("/")
+    page.locator(f"{WIDGET} button.launcher").click()
+    attack = '<img src=x onerror="window.pwned=1"><b>bold</b>'
+    page.locator(f"{WIDGET} #gw-input").fill(attack)
+    page.locator(f"{WIDGET} #gw-input").press("Enter")
+    page.locator(f"{LOG} li.msg--contact[data-state=sent]").wait_for()
+    assert page.locator(f"{LOG} li.msg--contact .msg__body").inner_text() == attack
+    assert page.locator(f"{LOG} img, {LOG} b").count() == 0
+    page.reload()
+    page.locator(f"{LOG} li.msg--contact[data-seq]").first.wait_for()
+    assert page.locator(f"{LOG} img, {LOG} b").count() == 0
+    assert page.evaluate("() => window.pwned") is None
+
+
+def test_buttons_survey_source_and_queue_position_render_from_server_frames(new_page):
+    """Frames shaped as the server sends them; a button's action goes to the real server, which answers."""
+    page = new_page()
+    page.goto("/")
+    page.locator(f"{WIDGET} button.launcher").click()
+    page.locator(f"{WIDGET} #gw-input").fill("Hello")
+    page.locator(f"{WIDGET} #gw-input").press("Enter")
+    page.locator(f"{LOG} li.msg--contact[data-state=sent]").wait_for()
+    page.evaluate("""() => {
+      const widget = window.GuichetWidget.instances['demo-web'];
+      const message = (seq, metadata, body) => ({type: 'event', event: {id: 'e' + seq, type: 'message.created',
+        data: {seq, author_kind: 'bot', author_name: '', body, language: 'en', metadata}}});
+      widget.onFrame(message(901, {buttons: [{label: 'Talk to an agent', action: 'no.such.action', value: 'x'}]},
+                             'Pick one'));
+      widget.onFrame(message(903, {survey: true}, 'How did we do?'));
+      widget.onFrame(message(902, {source_url: 'https://example.gc.ca/address', source_title: 'Change of address'},
+                             'You can change it online.'));
+      widget.onFrame(message(904, {source_url: 'javascript:alert(1)', source_title: 'bad'}, 'No link here.'));
+      widget.onFrame({type: 'event', event: {id: 'q1', type: 'queue.position_changed',
+        data: {position: 3, estimated_wait_s: 240, callback_offered: true}}});
+    }""")
+    seqs = page.locator(f"{LOG} li[data-seq]").evaluate_all("nodes => nodes.map(n => n.dataset.seq)")
+    assert seqs[-4:] == ["901", "902", "903", "904"]
+    link = page.locator(f"{LOG} li[data-seq='902'] a")
+    assert link.inner_text() == "Change of address"
+    assert link.get_attribute("href") == "https://example.gc.ca/address"
+    assert page.locator(f"{LOG} li[data-seq='904'] a").count() == 0
+    assert page.locator(f"{WIDGET} .queue__position").inner_text() == "You are number 3 in line, about 4 minutes."
+    assert page.locator(f"{WIDGET} .callback__reveal").inner_text() == "Call me back"
+
+    page.locator(f"{LOG} li[data-seq='903'] button[type=submit]").click()
+    assert page.locator(f"{LOG} li[data-seq='903'] .survey__error").inner_text() == "Choose a rating first."
+    assert page.locator(f"{LOG} li[data-seq='903'] input[type=radio]").count() == 5
+
+    page.get_by_role("button", name="Talk to an agent").click()
+    error = page.locator(f"{WIDGET} p.error")
+    error.filter(has_text="not available").wait_for()
+
+
+def test_panel_reflows_at_320_css_pixels(new_page):
+    page = new_page(viewport={"width": 320, "height": 640})
+    page.goto("/")
+    page.locator(f"{WIDGET} button.launcher").click()
+    box = page.locator(f"{WIDGET} section.panel").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 320
+    overflow = page.evaluate("""() => {
+      const panel = document.querySelector('[data-guichet-widget]').shadowRoot.querySelector('.panel');
+      return panel.scrollWidth - panel.clientWidth;
+    }""")
+    assert overflow <= 0
+    assert page.locator(f"{WIDGET} button.send, {WIDGET} .form button[type=submit]").first.is_visible()
