@@ -3,6 +3,7 @@
 - routing.decisions_per_s / routing.decision_p99_us: the pure router with 5,000 agents (20 skills, 2 languages)
   and ~100,000 waiting items under a stream of arrivals, completions, presence changes and cancels. One
   decision = one event applied plus the `dispatch(now)` that follows it (which may assign 0..n items).
+  Both are measured in CPU time of the benchmark thread (the machine is shared); wall-clock p99 is printed too.
 - routing.ewt_mae_s: a simulated day with surges; each waiting item's `estimate_wait` at arrival is compared
   with the wait it really had (items served at once are left out: their estimate is trivially right).
 - db_bench(): the database layer's figures (filled in by the persistence-layer engineer).
@@ -132,15 +133,23 @@ def build_loaded_router(rng: random.Random, agent_count: int, waiting_target: in
     return router, factory, active, recent_ids
 
 
+def percentile(samples: list[int], fraction: float) -> int:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
 def pure_bench(events: int, seed: int, agent_count: int = 5_000, waiting_target: int = 100_000
                ) -> dict[str, float]:
     rng = random.Random(seed)
     router, factory, active, recent_ids = build_loaded_router(rng, agent_count, waiting_target)
     agent_ids = [f"agent-{number}" for number in range(agent_count)]
     now = 0.0
-    latencies_ns: list[int] = []
+    cpu_ns: list[int] = []
+    wall_ns: list[int] = []
     assignments_made = 0
-    clock = time.perf_counter_ns
+    # CPU time of this thread is what the router costs; on a shared machine wall time also counts the time other
+    # processes held the core, so it is reported separately.
+    cpu_clock, wall_clock = time.thread_time_ns, time.perf_counter_ns
 
     def arrival() -> None:
         item = factory.make(now)
@@ -164,21 +173,22 @@ def pure_bench(events: int, seed: int, agent_count: int = 5_000, waiting_target:
     for _ in range(events):
         now += 0.05  # 20 events per simulated second: overflow stages and sticky windows keep expiring
         action = rng.choice(actions)
-        started = clock()
+        wall_started, cpu_started = wall_clock(), cpu_clock()
         action()
         result = router.dispatch(now)
-        latencies_ns.append(clock() - started)
+        cpu_ns.append(cpu_clock() - cpu_started)
+        wall_ns.append(wall_clock() - wall_started)
         assignments_made += len(result)
         for assignment in result:
             active.add(str(assignment.agent_id), assignment.channel)
-    total_s = sum(latencies_ns) / 1e9
-    latencies_ns.sort()
-    p99_ns = latencies_ns[min(len(latencies_ns) - 1, int(len(latencies_ns) * 0.99))]
+    total_cpu_s = sum(cpu_ns) / 1e9
     waiting_end = sum(router.waiting_count(rules.id) for rules in scale_queues())
     return {
-        "routing.decisions_per_s": round(events / total_s),
-        "routing.decision_p99_us": round(p99_ns / 1000, 1),
-        "routing.assignments_per_s": round(assignments_made / total_s),
+        "routing.decisions_per_s": round(events / total_cpu_s),
+        "routing.decision_p99_us": round(percentile(cpu_ns, 0.99) / 1000, 1),
+        "routing.decision_p50_us": round(percentile(cpu_ns, 0.50) / 1000, 1),
+        "routing.decision_p99_wall_us": round(percentile(wall_ns, 0.99) / 1000, 1),
+        "routing.assignments_per_s": round(assignments_made / total_cpu_s),
         "routing.waiting_items_end": waiting_end,
     }
 
@@ -230,6 +240,7 @@ def ewt_bench(seed: int, agents_staffed: int = 34, mean_handle_s: float = 240.0,
     arrived_at: dict[int, float] = {}
     estimate: dict[int, float] = {}
     errors: list[float] = []
+    realised_waits: list[float] = []
     handled_total, handled_count = 0.0, 0
     served, abandoned = 0, 0
     call_length: dict[int, float] = {}
@@ -240,7 +251,8 @@ def ewt_bench(seed: int, agents_staffed: int = 34, mean_handle_s: float = 240.0,
             item_id = int(assignment.item_id)
             served += 1
             if item_id in estimate:
-                errors.append(abs(estimate.pop(item_id) - (now - arrived_at[item_id])))
+                realised_waits.append(now - arrived_at[item_id])
+                errors.append(abs(estimate.pop(item_id) - realised_waits[-1]))
             agent_id = int(assignment.agent_id)
             call_length[agent_id] = rng.expovariate(1 / mean_handle_s)  # one call at a time per agent
             schedule(now + call_length[agent_id], "done", agent_id)
@@ -270,6 +282,7 @@ def ewt_bench(seed: int, agents_staffed: int = 34, mean_handle_s: float = 240.0,
     mae = sum(errors) / len(errors) if errors else 0.0
     return {
         "routing.ewt_mae_s": round(mae, 1),
+        "routing.ewt_mean_wait_s": round(sum(realised_waits) / max(1, len(realised_waits)), 1),
         "routing.ewt_items_estimated": len(errors),
         "routing.ewt_abandon_rate": round(abandoned / max(1, served + abandoned), 3),
     }
