@@ -157,8 +157,9 @@ class Received:
 
 
 def _allocate_seq(conversation_id: int) -> Conversation:
-    conversation = Conversation.objects.select_for_update().select_related("queue", "inbox", "contact",
-                                                                          "assignee").get(pk=conversation_id)
+    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the outer join to the assignee.
+    conversation = Conversation.objects.select_for_update(of=("self",)).select_related(
+        "queue", "inbox", "contact", "assignee").get(pk=conversation_id)
     conversation.last_seq += 1
     return conversation
 
@@ -397,7 +398,7 @@ def transfer_conversation(actor: AgentProfile, conversation: Conversation, *, to
 
 def resolve_conversation(actor: AgentProfile | None, conversation: Conversation) -> Conversation:
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().select_related(
+        conversation = Conversation.objects.select_for_update(of=("self",)).select_related(
             "queue", "inbox", "contact", "assignee").get(pk=conversation.pk)
         if conversation.status == Conversation.Status.RESOLVED:
             return conversation
