@@ -118,3 +118,12 @@ class CallbackRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone} ({self.status})"
+
+
+class VoiceLine(Inbox):
+    """The phone inboxes, seen from the admin page that edits their menu (no table of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("phone menu")
+        verbose_name_plural = _("phone menus")

@@ -31,6 +31,11 @@ def api_base(inbox) -> str:  # type: ignore[no-untyped-def]
                                                                DEFAULT_API_BASE)).rstrip("/")
 
 
+def inbox_number(inbox) -> str:  # type: ignore[no-untyped-def]
+    config = inbox.config or {}
+    return str(config.get("phone_number") or config.get("number") or "")
+
+
 def status_callback_url(inbox) -> str:  # type: ignore[no-untyped-def]
     return f"{str(settings.PUBLIC_BASE_URL).rstrip('/')}/hooks/sms/{inbox.slug}/status/"
 
@@ -58,7 +63,7 @@ class TwilioSmsAdapter(ChannelAdapter):
             sender = normalise_phone(params["From"])
         except ActionError as exc:
             raise InboundRejected("the sender is not a phone number", 400) from exc
-        expected = str((self.inbox.config or {}).get("phone_number", ""))
+        expected = inbox_number(self.inbox)
         if expected and params.get("To") and not same_number(params["To"], expected):
             raise InboundRejected("this number is not served by this inbox", 404)
         media = [params[f"MediaUrl{i}"] for i in range(_int(params.get("NumMedia"))) if params.get(f"MediaUrl{i}")]
@@ -89,7 +94,7 @@ def send_parts(inbox, to: str, parts: list[str], progress_of: Message | None = N
     sid, token = account_sid(inbox), auth_token(inbox)
     sent: list[str] = list(((progress_of.metadata or {}) if progress_of else {}).get("sms_parts", []))
     url = f"{api_base(inbox)}/2010-04-01/Accounts/{sid}/Messages.json"
-    sender = str((inbox.config or {}).get("phone_number", ""))
+    sender = inbox_number(inbox)
     with httpx.Client(timeout=15, auth=(sid, token)) as client:
         for part in parts[len(sent):]:
             data = {"To": to, "From": sender, "Body": part, "StatusCallback": status_callback_url(inbox)}

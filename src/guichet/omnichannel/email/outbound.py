@@ -63,9 +63,9 @@ def compose(message: Message) -> EmailMessage:
     if earlier:
         mail["In-Reply-To"] = earlier[-1]
         mail["References"] = " ".join(earlier)
-    mail["Content-Language"] = conversation.language
     mail["X-Guichet-Reference"] = conversation.reference
     if message.author_kind in {Message.Author.SYSTEM, Message.Author.BOT}:
         mail["Auto-Submitted"] = "auto-replied"  # RFC 3834: other robots must not answer this
     mail.set_content(f"{message.body}\n\n-- \n{footer(conversation)}\n")
+    mail["Content-Language"] = conversation.language  # after set_content, which clears Content-* headers
     return mail
