@@ -299,6 +299,16 @@ def test_previous_agent_logging_off_releases_the_citizen() -> None:
     assert assigned(router.dispatch(120)) == {"i": "stranger-2"}
 
 
+def test_removing_previous_agent_releases_the_citizen() -> None:
+    router = Router([STICKY_QUEUE])
+    router.add_agent(make_agent("stranger"))
+    router.add_agent(make_agent("previous", load={"chat": 1}))
+    router.enqueue(make_item("i", at=100, preferred_agent="previous"))
+    assert router.dispatch(100) == []
+    router.remove_agent("previous")
+    assert assigned(router.dispatch(101)) == {"i": "stranger"}
+
+
 # -------------------------------------------------------------------------------------------- presence
 
 
@@ -345,6 +355,15 @@ def test_moving_an_agent_to_another_team_routes_its_waiting_items() -> None:
     assert router.dispatch(1) == []
     router.update_agent(make_agent("a", teams=("health-team", "tax-team")))
     assert assigned(router.dispatch(2)) == {"i": "a"}
+
+
+def test_changing_queue_rules_reexamines_waiting_items() -> None:
+    router = Router([TAX_QUEUE])
+    router.add_agent(make_agent("helper", teams=("general-team",)))
+    router.enqueue(make_item("i", at=0))
+    assert router.dispatch(100) == []
+    router.set_queue(OVERFLOW_QUEUE)  # now the general team helps after 60 s: this item qualifies already
+    assert assigned(router.dispatch(100)) == {"i": "helper"}
 
 
 # ----------------------------------------------------------------------------------- cancel and position
