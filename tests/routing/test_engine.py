@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import math
+import subprocess
+import sys
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -48,6 +50,12 @@ def make_item(item_id, *, queue="tax", channel="chat", language="fr", required=N
 
 def assigned(assignments) -> dict:
     return {assignment.item_id: assignment.agent_id for assignment in assignments}
+
+
+def test_engine_does_not_import_django() -> None:
+    # A fresh interpreter: in this one pytest-django has already imported Django.
+    code = "import sys, guichet.routing.engine; sys.exit('django' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
 # ----------------------------------------------------------------------------------------- eligibility
