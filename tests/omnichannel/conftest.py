@@ -70,3 +70,49 @@ def twilio_env(monkeypatch):
     monkeypatch.setenv("GUICHET_TWILIO_AUTH_TOKEN", AUTH_TOKEN)
     monkeypatch.setenv("GUICHET_TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000")
     return AUTH_TOKEN
+
+
+class FakeProvider:
+    """A local Twilio-compatible REST API: answers each Messages.json POST from a script of status codes."""
+
+    def __init__(self, statuses: list[int]):
+        self.statuses = list(statuses)
+        self.requests: list[dict] = []
+        self.count = 0
+
+    def handle(self, handler) -> None:
+        from urllib.parse import parse_qs
+
+        length = int(handler.headers.get("Content-Length", "0"))
+        form = {k: v[0] for k, v in parse_qs(handler.rfile.read(length).decode()).items()}
+        self.requests.append({"path": handler.path, "form": form, "auth": handler.headers.get("Authorization")})
+        status = self.statuses.pop(0) if self.statuses else 201
+        self.count += 1
+        body = json.dumps({"sid": f"SMfake{self.count:04d}", "status": "queued"} if status < 400 else
+                          {"code": 21211 if status < 500 else 20500, "message": "provider says no"})
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.end_headers()
+        handler.wfile.write(body.encode())
+
+
+@pytest.fixture
+def fake_provider():
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    provider = FakeProvider([])
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's naming
+            provider.handle(self)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    provider.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield provider
+    server.shutdown()
+    server.server_close()
