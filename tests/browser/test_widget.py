@@ -10,6 +10,8 @@ import pytest
 pytestmark = pytest.mark.browser
 
 WIDGET = "[data-guichet-widget]"
+# In embedded mode the virtual agent answers inline, before the ack, and loads its model on first use.
+FIRST_ACK_TIMEOUT_MS = 120_000
 LOG = f"{WIDGET} ol.log"
 
 # Which element inside the widget's shadow root has the keyboard focus ("" when the focus is elsewhere).
@@ -54,7 +56,7 @@ def test_keyboard_french_message_acknowledged_restored_after_reload_and_escape_r
     page.keyboard.press("Enter")
     mine = page.locator(f"{LOG} li.msg--contact")
     mine.first.wait_for()
-    page.locator(f"{LOG} li.msg--contact[data-state=sent]").wait_for()
+    page.locator(f"{LOG} li.msg--contact[data-state=sent]").wait_for(timeout=FIRST_ACK_TIMEOUT_MS)
     assert mine.count() == 1
     assert mine.first.locator(".msg__body").inner_text() == "Bonjour, je voudrais changer mon adresse.\nMerci!"
     assert mine.first.get_attribute("data-seq") == "1"
@@ -132,7 +134,7 @@ def test_catalog_in_the_page_matches_the_served_one_and_is_complete(new_page, li
 
 def test_message_text_is_never_interpreted_as_html(new_page):
     page = new_page()
-    page.goto("/")
+    page.goto("/demo/benefits/")
     page.locator(f"{WIDGET} button.launcher").click()
     attack = '<img src=x onerror="window.pwned=1"><b>bold</b>'
     page.locator(f"{WIDGET} #gw-input").fill(attack)
@@ -149,13 +151,13 @@ def test_message_text_is_never_interpreted_as_html(new_page):
 def test_buttons_survey_source_and_queue_position_render_from_server_frames(new_page):
     """Frames shaped as the server sends them; a button's action goes to the real server, which answers."""
     page = new_page()
-    page.goto("/")
+    page.goto("/demo/benefits/")
     page.locator(f"{WIDGET} button.launcher").click()
     page.locator(f"{WIDGET} #gw-input").fill("Hello")
     page.locator(f"{WIDGET} #gw-input").press("Enter")
     page.locator(f"{LOG} li.msg--contact[data-state=sent]").wait_for()
     page.evaluate("""() => {
-      const widget = window.GuichetWidget.instances['demo-web'];
+      const widget = window.GuichetWidget.instances['benefits-web'];
       const message = (seq, metadata, body) => ({type: 'event', event: {id: 'e' + seq, type: 'message.created',
         data: {seq, author_kind: 'bot', author_name: '', body, language: 'en', metadata}}});
       widget.onFrame(message(901, {buttons: [{label: 'Talk to an agent', action: 'no.such.action', value: 'x'}]},
