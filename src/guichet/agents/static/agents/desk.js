@@ -23,12 +23,15 @@
   }
 
   // --- fragment refresh (debounced per target so a burst of events costs one request) -----------------
+  // The target is also the request's source: htmx queues requests per source element ("last" wins), and
+  // without a source every call would share document.body's queue and drop each other.
   var pending = {};
   function refresh(selector, url, swap) {
     if (!window.htmx || !document.querySelector(selector)) { return; }
     clearTimeout(pending[selector]);
     pending[selector] = setTimeout(function () {
-      window.htmx.ajax("GET", url, { target: selector, swap: swap || "innerHTML" });
+      var target = document.querySelector(selector);
+      if (target) { window.htmx.ajax("GET", url, { source: target, target: target, swap: swap || "innerHTML" }); }
     }, 150);
   }
 
