@@ -62,7 +62,7 @@ def test_suggestions_come_with_reasons():
     assert any("jane.doe@example.ca" in reason for reason in for_sms[0].reasons)
     assert any("Jane Doe" in reason for reason in for_sms[0].reasons)
     for_email = [s.contact for s in suggested_merges(email_contact)]
-    assert plus_contact in for_email and stranger not in for_email
+    assert plus_contact in for_email and sms_contact in for_email and stranger not in for_email
 
 
 def test_merge_moves_everything_and_is_audited(captured_events, django_capture_on_commit_callbacks):

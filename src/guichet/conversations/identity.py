@@ -141,6 +141,25 @@ def _mentioned_identities(contact: Contact) -> set[tuple[str, str]]:
     return found
 
 
+def _contacts_mentioning(identities: list[ContactIdentity], pool: QuerySet[Contact]) -> list[tuple[Contact, str]]:
+    """Other contacts who typed one of these e-mail addresses or phone numbers in a message."""
+    found = []
+    for identity in identities:
+        if identity.kind == ContactIdentity.Kind.EMAIL:
+            spellings = [identity.value]
+        elif identity.kind == ContactIdentity.Kind.PHONE:
+            national = phonenumbers.national_significant_number(phonenumbers.parse(identity.value))
+            spellings = [identity.value, national]
+        else:
+            continue
+        query = Q()
+        for spelling in spellings:
+            query |= Q(conversations__messages__body__icontains=spelling)
+        writers = pool.filter(query, conversations__messages__author_kind=Message.Author.CONTACT).distinct()
+        found += [(writer, identity.value) for writer in writers[:20]]
+    return found
+
+
 def suggested_merges(contact: Contact, candidates: QuerySet[Contact] | None = None,
                      limit: int = 10) -> list[MergeSuggestion]:
     """Other contacts that are probably the same person, best first, each with the reasons why.
@@ -164,6 +183,8 @@ def suggested_merges(contact: Contact, candidates: QuerySet[Contact] | None = No
     for kind, value in _mentioned_identities(contact):
         for other in pool.filter(identities__kind=kind, identities__value=value).distinct():
             add(other, _("Wrote %(identity)s, which belongs to this contact.") % {"identity": value}, 3)
+    for other, value in _contacts_mentioning(own, pool):
+        add(other, _("Wrote %(identity)s, which belongs to this contact.") % {"identity": value}, 3)
     for address in own_emails:
         base = _email_base(address)
         local, _at, domain = base.partition("@")
