@@ -13,7 +13,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from guichet.bot.nlp.datasets import DatasetError, LabelledQuery, load_kb_file, load_queries_file, published_articles
+from guichet.bot.nlp.datasets import (
+    DatasetError,
+    LabelledQuery,
+    load_kb_file,
+    load_queries_file,
+    published_articles,
+)
 from guichet.bot.nlp.language import detect_language
 from guichet.bot.nlp.retrieval import DEFAULT_THRESHOLDS, IndexedArticle, KnowledgeIndex, Thresholds, decide
 

@@ -57,7 +57,9 @@ _POSTAL_CA = re.compile(
     re.IGNORECASE,
 )
 _POSTAL_FR = re.compile(r"(?<!\d)(?:0[1-9]|[1-8]\d|9[0-8])\d{3}(?!\d)")
-_POSTAL_FR_BEFORE = re.compile(r"(?:code\s+postal|postal\s+code|\bcp|\bc\.p\.|zip)\W{0,3}$", re.IGNORECASE)
+_POSTAL_FR_BEFORE = re.compile(
+    r"(?:code\s+postal|postal\s+code|\bcp|\bc\.p\.|zip(?:\s+code)?)\b[\w\s:]{0,12}$", re.IGNORECASE
+)
 # A French address writes the code before the town: "75011 Paris", "69003 Lyon Cedex".
 _POSTAL_FR_AFTER = re.compile(r"^\s+(?:[A-ZÀ-Ý][\w'’-]+|cedex\b)")
 

@@ -6,7 +6,8 @@ Ranking fuses three signals, each standardised over the whole knowledge base so 
     one centred prototype per article, which needs no training),
   * normalised BM25 over the folded, lightly stemmed words of titles and phrasings.
 Embeddings are multilingual, so a French question finds an English-only article and the reverse.
-Answers are not indexed: the bot answers because a *question* matched, never because answer text did.
+  * the e5 query-to-passage similarity with the opening of the article's answer (weak weight: it helps
+    articles that have only a title, but a question must mostly match questions).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ KNN_TEMPERATURE = 0.02
 WEIGHT_CLASSIFIER = 1.0
 WEIGHT_KNN = 0.5
 WEIGHT_LEXICAL = 0.2
+WEIGHT_ANSWER = 0.3
+ANSWER_CHARACTERS = 600  # the opening of an answer carries its topic; the engine truncates at 512 tokens anyway
 # Softmax training costs rows x articles x epochs; above this product use prototypes instead.
 CLASSIFIER_BUDGET = 150_000
 CLASSIFIER_EPOCHS = 300
@@ -129,6 +132,7 @@ class _StoredArticle:
     article: IndexedArticle
     vectors: np.ndarray
     rows: list[_Row]
+    answer_vector: np.ndarray  # unit mean of the versions' answer embeddings, zeros when no answer
 
 
 def _unit(matrix: np.ndarray) -> np.ndarray:
@@ -166,6 +170,7 @@ class _Scorer:
     row_article: np.ndarray  # (rows,) article position of each row
     segment_starts: np.ndarray  # (articles,) first row of each article
     lexical: BM25Index  # keyed by article position
+    answers: np.ndarray  # (articles, dim)
     mean: np.ndarray = field(init=False)
     class_weights: np.ndarray = field(init=False)
     class_bias: np.ndarray = field(init=False)
@@ -191,6 +196,7 @@ class _Scorer:
         pooled = np.add.reduceat(np.exp((row_similarity - 1.0) / KNN_TEMPERATURE), self.segment_starts)
         knn = 1.0 + KNN_TEMPERATURE * np.log(np.maximum(pooled, 1e-30))
         classifier = self.class_weights @ _unit(query_vector - self.mean) + self.class_bias
+        answer = self.answers @ query_vector
         lexical = np.zeros(self.article_count, dtype=np.float32)
         for position, score in self.lexical.search(query_text).items():
             lexical[position] = score
@@ -198,6 +204,7 @@ class _Scorer:
             WEIGHT_CLASSIFIER * _standardise(classifier)
             + WEIGHT_KNN * _standardise(knn)
             + WEIGHT_LEXICAL * _standardise(lexical)
+            + WEIGHT_ANSWER * _standardise(answer)
         )
         return fused, knn, lexical, row_similarity
 
@@ -251,13 +258,14 @@ class KnowledgeIndex:
         prepared = [(article, self._rows_of(article)) for article in articles]
         texts = [row.text for _, rows in prepared for row in rows]
         vectors = self.embedder.embed(texts, is_query=True) if texts else np.zeros((0, 0), np.float32)
+        answers = [self._answer_vector(article) for article in articles]
         with self._lock:
             cursor = 0
-            for article, rows in prepared:
+            for (article, rows), answer in zip(prepared, answers, strict=True):
                 stored_vectors = vectors[cursor : cursor + len(rows)]
                 cursor += len(rows)
                 if rows:
-                    self._articles[article.id] = _StoredArticle(article, stored_vectors, rows)
+                    self._articles[article.id] = _StoredArticle(article, stored_vectors, rows, answer)
                 else:
                     self._articles.pop(article.id, None)
             self._scorer = None
@@ -266,6 +274,12 @@ class KnowledgeIndex:
         with self._lock:
             if self._articles.pop(article_id, None) is not None:
                 self._scorer = None
+
+    def _answer_vector(self, article: IndexedArticle) -> np.ndarray:
+        texts = [version.answer[:ANSWER_CHARACTERS] for version in article.versions.values() if version.answer.strip()]
+        if not texts:
+            return np.zeros(self.embedder.dim, dtype=np.float32)
+        return _unit(self.embedder.embed(texts, is_query=False).mean(axis=0))
 
     @staticmethod
     def _rows_of(article: IndexedArticle) -> list[_Row]:
@@ -291,10 +305,13 @@ class KnowledgeIndex:
         for article_position, item in enumerate(stored):
             selection = keep[article_position] if keep is not None else np.arange(len(item.rows))
             starts.append(sum(len(block) for block in blocks))
-            blocks.append(item.vectors[selection])
-            owners.extend([article_position] * len(selection))
+            # An article whose every phrasing is held out stays findable through its answer alone.
+            block = item.vectors[selection] if len(selection) else item.answer_vector[None, :]
+            blocks.append(block)
+            owners.extend([article_position] * len(block))
             lexical.add(article_position, " ".join(item.rows[row].text for row in selection))
-        return _Scorer(np.vstack(blocks), np.asarray(owners), np.asarray(starts), lexical)
+        answers = np.stack([item.answer_vector for item in stored])
+        return _Scorer(np.vstack(blocks), np.asarray(owners), np.asarray(starts), lexical, answers)
 
     def _fit_calibration(self) -> Calibrator:
         """Search a held-out fold of phrasings against a scorer built without them (see calibration.py)."""
@@ -311,7 +328,9 @@ class KnowledgeIndex:
                     held_out.append((article_position, item.vectors[row], item.rows[row].text))
                 counter += 1
             keep.append(mask)
-        surviving = [position for position, mask in enumerate(keep) if mask.any()]
+        surviving = [
+            position for position, mask in enumerate(keep) if mask.any() or stored[position].answer_vector.any()
+        ]
         if len(surviving) < 2 or not held_out:
             return default_calibrator()
         shadow = self._build_scorer([stored[p] for p in surviving], [np.flatnonzero(keep[p]) for p in surviving])
