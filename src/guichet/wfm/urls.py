@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from guichet.wfm import views
 
 app_name = "wfm"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("forecast/", views.forecast, name="forecast"),
+    path("scenario/", views.scenario, name="scenario"),
+]
