@@ -10,7 +10,7 @@ from django.core.wsgi import get_wsgi_application
 from django.test import Client
 
 from guichet.conversations.models import Conversation, Message
-from guichet.omnichannel.models import CallbackRequest, CallSession
+from guichet.omnichannel.models import CallSession
 from guichet.omnichannel.voice import ivr
 from guichet.omnichannel.voice.simulate import CallSimulator, build_script
 from guichet.routing.actions import route_waiting
@@ -151,8 +151,8 @@ def test_callback_keeps_the_place_in_line(voice_inbox):
     _response, root = call("/hooks/voice/test-voice/waitkey/", {"Digits": "9"})
     assert root.find("Hangup") is not None
     assert "0 1 2 3" in " ".join(text for _l, text in says(root))
-    request = CallbackRequest.objects.get()
-    assert request.phone == "+15145550123" and request.status == "pending"
+    noted = Conversation.objects.get().messages.get(metadata__call__event="callback")
+    assert noted.metadata["call"]["number"] == "+15145550123"
     call("/hooks/voice/test-voice/status/", {"CallStatus": "completed", "CallDuration": "60"})
     conversation = Conversation.objects.get()
     assert conversation.status == "queued" and conversation.queued_at == queued_at
@@ -225,3 +225,14 @@ def test_simulator_plays_a_whole_call_over_http(voice_inbox, monkeypatch):
     assert session.language == "fr" and session.state == "ended"
     assert session.conversation.messages.filter(metadata__call__event="talk").exists()
     assert any("sip:agent@pbx.example.ca" in line for line in printed)
+
+
+def test_withheld_number_is_served_without_a_callback_offer(voice_inbox):
+    call("/hooks/voice/test-voice/", {"From": "anonymous", "Caller": "anonymous"})
+    call("/hooks/voice/test-voice/language/", {"From": "anonymous", "Digits": "1"})
+    _response, root = call("/hooks/voice/test-voice/menu/", {"From": "anonymous", "Digits": "2"})
+    spoken = " ".join(text for _lang, text in says(root))
+    assert "called back" not in spoken
+    _response, root = call("/hooks/voice/test-voice/waitkey/", {"From": "anonymous", "Digits": "9"})
+    assert root.find("Hangup") is None and root.find("Redirect") is not None
+    assert not Conversation.objects.get().contact.identities.exists()

@@ -116,17 +116,35 @@ def enqueue_call(session: CallSession) -> None:
         note(session, "queued", lambda: _("Caller is waiting for an agent."))
 
 
-def request_callback(session: CallSession) -> CallbackRequest:
-    """The caller hangs up and keeps their place: the conversation stays queued with its queued_at."""
+def request_callback(session: CallSession) -> None:
+    """The caller hangs up and keeps their place: the conversation stays queued with its queued_at.
+
+    Uses routing's callback requests when that app provides them (routed to an agent as callback work),
+    otherwise records one here."""
     with transaction.atomic():
-        request, _created = CallbackRequest.objects.get_or_create(
-            conversation=session.conversation, status=CallbackRequest.Status.PENDING,
-            defaults={"phone": session.from_number, "language": session.language})
-        session.state = CallSession.State.CALLBACK
-        session.save(update_fields=["state"])
-        note(session, "callback", lambda: _("Caller asked to be called back at %(number)s; their place in line "
-                                            "is kept.") % {"number": session.from_number}, number=session.from_number)
-        return request
+        conversation = Conversation.objects.get(pk=session.conversation_id)
+        try:
+            from guichet.routing.callbacks import request_callback as routing_request_callback
+        except ImportError:
+            CallbackRequest.objects.get_or_create(
+                conversation=conversation, status=CallbackRequest.Status.PENDING,
+                defaults={"phone": session.from_number, "language": session.language})
+        else:
+            routing_request_callback(conversation, {"method": "phone", "phone": session.from_number})
+        _mark_callback(session)
+
+
+def agent_will_call_back(session: CallSession) -> None:
+    """Assigned to an agent who has no phone address: they call the citizen back from the desk."""
+    with transaction.atomic():
+        _mark_callback(session)
+
+
+def _mark_callback(session: CallSession) -> None:
+    session.state = CallSession.State.CALLBACK
+    session.save(update_fields=["state"])
+    note(session, "callback", lambda: _("Caller asked to be called back at %(number)s; their place in line "
+                                        "is kept.") % {"number": session.from_number}, number=session.from_number)
 
 
 def connect(session: CallSession, address: str) -> None:

@@ -182,15 +182,17 @@ def queue(session: CallSession) -> VoiceResponse:
     return wait(session, response)
 
 
-def estimated_wait_seconds(conversation: Conversation, position: int) -> int:
-    """The routing engineer's estimate if present; else 4 minutes per caller ahead per available agent."""
+def estimated_wait_seconds(conversation: Conversation, position: int) -> int | None:
+    """Routing's estimate when that app provides one (None when it cannot tell: nobody is working);
+    otherwise 4 minutes per place in line divided among the available agents."""
     try:
-        from guichet.routing.wait import estimate_wait_seconds
+        from guichet.routing.wait import UNKNOWN_WAIT_S, estimate_wait_seconds
     except ImportError:
         available = AgentProfile.objects.filter(teams__id=conversation.queue.team_id,
                                                 presence=AgentProfile.Presence.AVAILABLE).distinct().count()
         return int(position * 240 / max(1, available))
-    return int(estimate_wait_seconds(conversation))
+    seconds = int(estimate_wait_seconds(conversation))
+    return None if seconds >= UNKNOWN_WAIT_S else seconds
 
 
 def wait(session: CallSession, response: VoiceResponse | None = None) -> VoiceResponse:
@@ -207,23 +209,28 @@ def wait(session: CallSession, response: VoiceResponse | None = None) -> VoiceRe
         response.hangup()
         return response
     position = queue_position(conversation)
-    minutes = max(1, round(estimated_wait_seconds(conversation, position) / 60))
+    seconds = estimated_wait_seconds(conversation, position)
     prompt = gather(inbox, "waitkey", lang, speech=False, timeout=WAIT_POLL_S)
     speak(prompt, inbox, lang, lambda: ngettext("You are number %(position)d in line.",
                                                 "You are number %(position)d in line.", position)
           % {"position": position})
-    speak(prompt, inbox, lang, lambda: ngettext("The estimated wait is about %(minutes)d minute.",
-                                                "The estimated wait is about %(minutes)d minutes.", minutes)
-          % {"minutes": minutes})
-    speak(prompt, inbox, lang, lambda: _("To be called back without losing your place, press %(digit)s.")
-          % {"digit": CALLBACK_DIGIT})
+    if seconds is None:
+        speak(prompt, inbox, lang, lambda: _("We cannot estimate the wait right now."))
+    else:
+        minutes = max(1, round(seconds / 60))
+        speak(prompt, inbox, lang, lambda: ngettext("The estimated wait is about %(minutes)d minute.",
+                                                    "The estimated wait is about %(minutes)d minutes.", minutes)
+              % {"minutes": minutes})
+    if session.from_number:  # a withheld number cannot be called back
+        speak(prompt, inbox, lang, lambda: _("To be called back without losing your place, press %(digit)s.")
+              % {"digit": CALLBACK_DIGIT})
     response.append(prompt)
     response.redirect(step_url(inbox, "wait"), method="POST")
     return response
 
 
 def waitkey(session: CallSession, inbound: InboundMessage) -> VoiceResponse:
-    if inbound.extra.get("digits", "").strip()[:1] != CALLBACK_DIGIT:
+    if inbound.extra.get("digits", "").strip()[:1] != CALLBACK_DIGIT or not session.from_number:
         return wait(session)
     calls.request_callback(session)
     response = VoiceResponse()
@@ -239,7 +246,7 @@ def dial(session: CallSession, agent: AgentProfile, response: VoiceResponse) -> 
     address = agent.voice_address.strip()
     if not address:
         # Assigned to someone without a phone: they call the citizen back instead of leaving them on hold.
-        calls.request_callback(session)
+        calls.agent_will_call_back(session)
         speak(response, session.inbox, session.language,
               lambda: _("An agent has your request and will call you back shortly. Goodbye."))
         response.hangup()

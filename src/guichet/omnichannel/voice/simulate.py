@@ -25,8 +25,9 @@ class Script:
     answers: list[tuple[str, str]] = field(default_factory=list)
     interactive: bool = False
 
-    def next_answer(self, prompt: str, ask: Callable[[str], str]) -> tuple[str, str] | None:
-        if self.answers:
+    def next_answer(self, prompt: str, ask: Callable[[str], str], speech: bool = True) -> tuple[str, str] | None:
+        """The next scripted answer this prompt can take (keys-only prompts leave sentences for later)."""
+        if self.answers and (speech or self.answers[0][0] == "digits"):
             return self.answers.pop(0)
         if self.interactive:
             typed = ask(f"{prompt}\n[keys or words, empty = silence] > ").strip()
@@ -96,7 +97,7 @@ class CallSimulator:
         for verb in root:
             if verb.tag == "Gather":
                 prompt = " / ".join(say.text or "" for say in verb.iter("Say"))
-                answer = script.next_answer(prompt, ask)
+                answer = script.next_answer(prompt, ask, speech="speech" in (verb.get("input") or ""))
                 if answer is not None:
                     kind, value = answer
                     payload = {"Digits": value} if kind == "digits" else {"SpeechResult": value, "Confidence": "0.9"}
