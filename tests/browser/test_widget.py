@@ -7,6 +7,8 @@ import urllib.request
 
 import pytest
 
+from tests.browser.helpers import describe_violations, run_axe
+
 pytestmark = pytest.mark.browser
 
 WIDGET = "[data-guichet-widget]"
@@ -199,3 +201,86 @@ def test_panel_reflows_at_320_css_pixels(new_page):
     }""")
     assert overflow <= 0
     assert page.locator(f"{WIDGET} button.send, {WIDGET} .form button[type=submit]").first.is_visible()
+
+
+@pytest.mark.parametrize("path", ["/", "/fr/"])
+def test_demo_page_with_the_chat_open_passes_axe_wcag_aa(new_page, path):
+    page = new_page()
+    page.goto(path)
+    page.locator(f"{WIDGET} button.launcher").click()
+    page.locator(f"{WIDGET} details.options summary").click()
+    violations = run_axe(page)
+    assert violations == [], describe_violations(violations)
+
+
+def test_unacknowledged_message_is_resent_with_the_same_client_id_after_a_reconnect(new_page):
+    page = new_page()
+    frames: list[dict] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: frames.append(json.loads(payload))))
+    page.goto("/demo/benefits/")
+    page.locator(f"{WIDGET} button.launcher").click()
+    page.locator(f"{WIDGET}[data-connection=connected]").wait_for(state="attached")
+    # The connection drops right after the message leaves: its ack is lost with the socket.
+    page.evaluate("""() => {
+      const socket = window.GuichetWidget.instances['benefits-web'].socket;
+      const send = socket.send.bind(socket);
+      socket.send = (text) => { send(text); if (JSON.parse(text).type === 'message.send') socket.close(); };
+    }""")
+    page.locator(f"{WIDGET} #gw-input").fill("Is my payment late?")
+    page.locator(f"{WIDGET} #gw-input").press("Enter")
+    page.locator(f"{LOG} li.msg--contact[data-state=sent]").wait_for()
+
+    sends = [frame for frame in frames if frame["type"] == "message.send"]
+    assert len(sends) == 2
+    assert sends[0]["client_id"] == sends[1]["client_id"]
+    assert sends[0]["body"] == sends[1]["body"] == "Is my payment late?"
+    assert page.locator(f"{LOG} li.msg--contact").count() == 1
+    assert page.evaluate("() => localStorage.getItem('guichet:benefits-web:outbox')") is None
+    page.reload()
+    page.locator(f"{LOG} li.msg--contact[data-seq]").first.wait_for()
+    assert page.locator(f"{LOG} li.msg--contact").count() == 1
+
+
+def test_an_invalid_token_starts_a_new_session_politely(new_page):
+    page = new_page()
+    page.goto("/demo/benefits/")
+    page.evaluate("() => localStorage.setItem('guichet:benefits-web:token', 'forged.token.value')")
+    page.reload()
+    page.locator(f"{WIDGET} button.launcher").click()
+    page.locator(f"{LOG} li.msg--notice").filter(has_text="A new one has started").wait_for()
+    page.locator(f"{WIDGET}[data-connection=connected]").wait_for(state="attached")
+    token = page.evaluate("() => localStorage.getItem('guichet:benefits-web:token')")
+    assert token and token != "forged.token.value"
+
+
+def test_an_unknown_inbox_says_the_chat_is_unavailable(new_page):
+    page = new_page()
+    page.goto("/")
+    page.evaluate("""() => {
+      const script = document.createElement('script');
+      script.src = '/static/guichet/widget.js';
+      script.dataset.inbox = 'no-such-inbox';
+      document.body.appendChild(script);
+    }""")
+    host = page.locator("[data-guichet-widget=no-such-inbox]")
+    host.locator("button.launcher").click()
+    page.locator("[data-guichet-widget=no-such-inbox][data-connection=unavailable]").wait_for(state="attached")
+    assert "not available" in host.locator("p.status").inner_text()
+
+
+def test_forget_on_a_shared_computer_removes_the_conversation_from_the_device(new_page):
+    page = new_page()
+    page.goto("/demo/benefits/")
+    page.locator(f"{WIDGET} button.launcher").click()
+    page.locator(f"{WIDGET} #gw-input").fill("My file number is 12345")
+    page.locator(f"{WIDGET} #gw-input").press("Enter")
+    page.locator(f"{LOG} li.msg--contact[data-state=sent]").wait_for()
+    page.locator(f"{WIDGET} details.options summary").click()
+    page.get_by_role("button", name="Forget this chat on this device").click()
+    assert page.locator(f"{LOG} li.msg--contact").count() == 0
+    page.locator(f"{WIDGET}[data-connection=connected]").wait_for(state="attached")
+    page.reload()
+    page.locator(f"{WIDGET} section.panel").wait_for(state="visible")
+    assert page.locator(f"{LOG} li.msg--contact").count() == 0
+    assert "12345" not in page.locator(f"{LOG}").inner_text()
+    assert page.evaluate("() => localStorage.getItem('guichet:benefits-web:reference')") is None

@@ -31,6 +31,8 @@
       "display_options": "Display options",
       "large_text": "Large text",
       "high_contrast": "High contrast",
+      "forget": "Forget this chat on this device",
+      "forgotten": "This chat was removed from this device. You can start a new one.",
       "author_you": "You",
       "author_bot": "Virtual agent",
       "author_agent": "Agent",
@@ -92,6 +94,8 @@
       "display_options": "Options d’affichage",
       "large_text": "Grand texte",
       "high_contrast": "Contraste élevé",
+      "forget": "Oublier ce clavardage sur cet appareil",
+      "forgotten": "Ce clavardage a été retiré de cet appareil. Vous pouvez en commencer un nouveau.",
       "author_you": "Vous",
       "author_bot": "Agent virtuel",
       "author_agent": "Agent",
@@ -146,6 +150,7 @@
   var MAX_CHARS = 4000;
   // Close codes from the server that mean "do not retry": unknown inbox, origin refused.
   var FATAL_CLOSE_CODES = { 4403: true, 4404: true };
+  var REFUSALS_BEFORE_UNAVAILABLE = 3;
   var PREFS_KEY = "guichet:prefs";
 
   var CSS = [
@@ -187,7 +192,8 @@
     ".options summary { cursor: pointer; min-height: 2em; padding: .25em 0; }",
     ".options label { display: flex; align-items: center; gap: .5em; min-height: 2.25em; }",
     ".options input { width: 1.25em; height: 1.25em; }",
-    ".log { flex: 1 0 auto; margin: 0; padding: .75em; list-style: none; }",
+    ".log-region { flex: 1 0 auto; }",
+    ".log { margin: 0; padding: .75em; list-style: none; }",
     ".msg { max-width: 90%; margin: 0 0 .6em; padding: .4em .7em; border-radius: .5em; background: var(--gw-theirs);",
     "  overflow-wrap: anywhere; }",
     ".msg--contact { margin-left: auto; background: var(--gw-mine); }",
@@ -317,6 +323,7 @@
     this.socket = null;
     this.ready = false;       // welcome received on the current socket
     this.attempt = 0;
+    this.refusals = 0;        // handshakes refused in a row
     this.stopped = false;
     this.reconnectTimer = null;
     this.pingTimer = null;
@@ -325,13 +332,14 @@
     this.isOpen = false;
     this.unread = false;
     this.status = null;
-    this.reference = null;
+    this.reference = storageGet(this.keyPrefix + "reference");
     this.connection = "idle";
     this.queueInfo = null;
     this.build();
     this.applyPrefs();
     this.renderStrings();
-    if (this.token || this.outbox.length) { this.connect(); }
+    // Keep a live connection on every page only for citizens with a conversation (new replies, unread badge).
+    if (this.reference || this.outbox.length) { this.connect(); }
     if (script.getAttribute("data-open") === "true" || storageGet(this.keyPrefix + "open") === "1") {
       this.open(false);
     }
@@ -436,14 +444,20 @@
     contrastRow.appendChild(this.contrastLabel);
     options.appendChild(largeRow);
     options.appendChild(contrastRow);
+    // Shared computers (libraries, service centres): the next person must not see this conversation.
+    this.forgetButton = el("button", { type: "button", className: "btn forget" });
+    this.forgetButton.addEventListener("click", function () { self.forget(); });
+    options.appendChild(this.forgetButton);
     this.largeBox.addEventListener("change", function () { self.setPref("large", self.largeBox.checked); });
     this.contrastBox.addEventListener("change", function () {
       self.setPref("contrast", self.contrastBox.checked);
     });
 
     // The log announces additions politely; state changes (Sending -> Sent) are not re-announced.
-    this.log = el("ol", { className: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions",
-      id: "gw-log" });
+    this.logRegion = el("div", { className: "log-region", role: "log", "aria-live": "polite",
+      "aria-relevant": "additions", id: "gw-log" });
+    this.log = el("ol", { className: "log" });
+    this.logRegion.appendChild(this.log);
     this.offer = el("li", { className: "msg msg--bot msg--offer" });
     this.offerAuthor = el("p", { className: "msg__author" });
     this.offerBody = el("p", { className: "msg__body" });
@@ -454,7 +468,7 @@
     this.queueBox = el("div", { className: "queue", hidden: true, role: "status" });
     body.appendChild(notes);
     body.appendChild(options);
-    body.appendChild(this.log);
+    body.appendChild(this.logRegion);
     body.appendChild(this.queueBox);
 
     this.statusLine = el("p", { className: "status", role: "status" });
@@ -522,7 +536,8 @@
     this.optionsSummary.textContent = this.t("display_options");
     this.largeLabel.textContent = this.t("large_text");
     this.contrastLabel.textContent = this.t("high_contrast");
-    this.log.setAttribute("aria-label", this.t("log_label"));
+    this.forgetButton.textContent = this.t("forget");
+    this.logRegion.setAttribute("aria-label", this.t("log_label"));
     this.offerAuthor.textContent = this.t("author_bot");
     this.offerBody.textContent = this.t("active_offer");
     this.inputLabel.textContent = this.t("input_label");
@@ -595,7 +610,7 @@
   // ------------------------------------------------------------------------------------------ socket
 
   Widget.prototype.wanted = function () {
-    return !this.stopped && (this.isOpen || !!this.token || this.outbox.length > 0);
+    return !this.stopped && (this.isOpen || !!this.reference || this.outbox.length > 0);
   };
 
   Widget.prototype.connect = function () {
@@ -608,8 +623,11 @@
     try { socket = new WebSocket(this.socketUrl); } catch (e) { this.scheduleReconnect(); return; }
     this.socket = socket;
     this.ready = false;
+    var opened = false;
     socket.addEventListener("open", function () {
       if (self.socket !== socket) { return; }
+      opened = true;
+      self.refusals = 0;
       self.sendHello();
       clearInterval(self.pingTimer);
       self.pingTimer = setInterval(function () { self.sendFrame({ type: "ping" }); }, PING_EVERY_MS);
@@ -630,6 +648,9 @@
         self.setConnection("unavailable");
         return;
       }
+      // A refused handshake (unknown inbox, page not allowed, server down) closes before "open" with no
+      // code the page can read: after a few, say so, but keep trying slowly in case the server comes back.
+      if (!opened) { self.refusals += 1; }
       self.scheduleReconnect();
     });
   };
@@ -637,7 +658,7 @@
   // Exponential backoff with full jitter, so thousands of widgets do not reconnect in the same second.
   Widget.prototype.scheduleReconnect = function () {
     if (!this.wanted()) { this.setConnection("idle"); return; }
-    this.setConnection("reconnecting");
+    this.setConnection(this.refusals >= REFUSALS_BEFORE_UNAVAILABLE ? "unavailable" : "reconnecting");
     var ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * Math.pow(2, this.attempt));
     this.attempt += 1;
     this.reconnectSoon(ceiling / 2 + Math.random() * ceiling / 2);
@@ -957,10 +978,13 @@
 
   Widget.prototype.resetLog = function () {
     var self = this;
+    var stillPending = [];
+    Object.keys(this.pending).forEach(function (id) { stillPending.push(self.pending[id]); });
+    // Messages of the old conversation go; unacknowledged ones stay and are resent in the new one.
     Object.keys(this.shown).forEach(function (seq) {
       var node = self.shown[seq];
-      if (node.parentNode && !node.hasAttribute("data-client-id")) { node.parentNode.removeChild(node); }
-      else if (node.hasAttribute("data-client-id")) { node.removeAttribute("data-seq"); }
+      if (stillPending.indexOf(node) !== -1) { node.removeAttribute("data-seq"); node.classList.add("msg--pending"); }
+      else if (node.parentNode) { node.parentNode.removeChild(node); }
     });
     this.shown = {};
     this.lastSeq = 0;
@@ -968,6 +992,33 @@
     this.queueInfo = null;
     this.renderReference();
     this.renderQueue();
+  };
+
+  Widget.prototype.forget = function () {
+    var socket = this.socket;
+    this.socket = null;
+    this.ready = false;
+    if (socket) { socket.close(); }
+    clearInterval(this.pingTimer);
+    clearTimeout(this.reconnectTimer);
+    var self = this;
+    Object.keys(this.pending).forEach(function (id) {
+      var node = self.pending[id];
+      if (node.parentNode) { node.parentNode.removeChild(node); }
+    });
+    this.pending = {};
+    this.outbox = [];
+    this.saveOutbox();
+    this.token = null;
+    storageSet(this.keyPrefix + "token", null);
+    this.status = null;
+    this.resetLog();
+    Array.prototype.forEach.call(this.log.querySelectorAll(".msg--notice"), function (node) {
+      node.parentNode.removeChild(node);
+    });
+    this.showNotice(this.t("forgotten"));
+    this.setConnection("idle");
+    if (this.isOpen) { this.connect(); }
   };
 
   Widget.prototype.showNotice = function (text) {
@@ -1084,6 +1135,7 @@
   };
 
   Widget.prototype.renderReference = function () {
+    storageSet(this.keyPrefix + "reference", this.reference || null);
     this.referenceNote.hidden = !this.reference;
     this.referenceNote.textContent = this.reference ? this.t("reference", { reference: this.reference }) : "";
   };
