@@ -54,7 +54,8 @@ def test_incoming_call_offers_the_language_choice_in_both_voices(voice_inbox):
     assert gather.get("action").startswith("/hooks/voice/test-voice/language/")
     assert gather.get("numDigits") == "1"
     assert [language for language, _text in says(gather)] == ["en-CA", "fr-CA"]
-    assert "press 1" in says(gather)[0][1]
+    assert says(gather) == [("en-CA", "For service in English, press 1."),
+                            ("fr-CA", "Pour le service en français, faites le 2.")]
     assert root.find("Redirect") is not None
     session = CallSession.objects.get(call_sid=CALL_SID)
     assert session.conversation.contact.identities.get(kind="phone").value == "+15145550123"
