@@ -307,3 +307,18 @@ def test_handoff_context_and_contact_panel(setup):
     assert "Jo Citizen" in page and "jo@example.org" in page and "badge-ok" in page
     assert earlier.reference in page
     assert hidden.reference not in page
+
+
+def test_htmx_request_after_session_end_asks_to_sign_in_again(setup):
+    response = Client().get("/desk/lists/mine/", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response["HX-Redirect"].startswith("/accounts/login/")
+    assert "Sign in again" in response.content.decode()
+
+
+def test_presence_fragment_reflects_the_current_status(setup):
+    setup["agent"].presence = "away"
+    setup["agent"].save(update_fields=["presence"])
+    html = DeskClient(setup["agent"]).get("/desk/presence/").content.decode()
+    assert 'data-presence="away"' in html
+    assert '<option value="away" selected>' in html

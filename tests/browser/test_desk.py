@@ -146,3 +146,34 @@ def test_sign_in_desk_and_conversation_pages_pass_axe(new_page, live_server):
     page.locator("#transcript li.msg-note").wait_for()
     violations = run_axe(page)
     assert violations == [], describe_violations(violations)
+
+
+def test_two_tabs_update_live_and_typing_shows_both_ways(new_page, live_server):
+    tab1 = new_page()
+    login(tab1, "agent_bi")
+    set_presence(tab1, "away", "Away")
+    marker = secrets.token_hex(4)
+    citizen = citizen_writes(new_page, f"Typing question {marker}")
+    row = tab1.locator("#list-waiting tr", has_text=marker)
+    row.wait_for()
+    reference = row.locator("a").inner_text()
+    tab2 = tab1.context.new_page()  # same person, second tab
+    for tab in (tab1, tab2):
+        tab.goto(f"/desk/c/{reference}/")
+        tab.locator("#connection-status[data-state=open]").wait_for()
+
+    # The citizen types without sending: both tabs say so in their live region.
+    citizen.locator(f"{WIDGET} #gw-input").press_sequentially("Still ")
+    for tab in (tab1, tab2):
+        expect(tab.locator("#citizen-typing")).to_have_text("The citizen is typing…")
+
+    # The agent types in one tab: the citizen sees who is typing.
+    tab1.get_by_label("Reply to the citizen").press_sequentially("Let me check")
+    expect(citizen.locator(WIDGET).get_by_text("Sam Gagnon is typing…")).to_be_visible()
+
+    # The citizen sends: both tabs show the message without a reload, and the typing line clears.
+    citizen.locator(f"{WIDGET} #gw-input").press_sequentially(f"here {marker}")
+    citizen.locator(f"{WIDGET} #gw-input").press("Enter")
+    for tab in (tab1, tab2):
+        tab.locator("#transcript li.msg-contact", has_text=f"Still here {marker}").wait_for()
+        expect(tab.locator("#citizen-typing")).to_have_text("")
