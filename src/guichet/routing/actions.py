@@ -31,7 +31,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from guichet.agents.models import AgentProfile, Team
+from guichet.agents.models import AgentConnection, AgentProfile, Team
 from guichet.conversations.models import ROUTING_CHANNEL, Conversation
 from guichet.core.jobs import enqueue_job, job_handler
 from guichet.routing import engine
@@ -141,7 +141,22 @@ def previous_agents(contact_ids: Iterable[int], now: datetime) -> dict[int, int]
             contact_id__in=contact_ids, assignee__isnull=False, assigned_at__gte=since).values_list(
             "contact_id", "assigned_at", "assignee_id"):
         consider(contact_id, at, agent_id)
-    return {contact_id: agent_id for contact_id, (_at, agent_id) in latest.items()}
+    present = _agents_still_here({agent_id for _at, agent_id in latest.values()})
+    return {contact_id: agent_id for contact_id, (_at, agent_id) in latest.items() if agent_id in present}
+
+
+def _agents_still_here(agent_ids: set[int]) -> set[int]:
+    """Agents a citizen may wait for: available, or away/in wrap-up with the desk still open.
+
+    An agent who vanished (no connection) or went offline releases the citizens waiting for them.
+    """
+    if not agent_ids:
+        return set()
+    connected = set(AgentConnection.objects.filter(agent_id__in=agent_ids).values_list("agent_id", flat=True))
+    rows = AgentProfile.objects.filter(pk__in=agent_ids).values_list("pk", "presence")
+    return {pk for pk, presence in rows
+            if presence == AgentProfile.Presence.AVAILABLE
+            or (presence != AgentProfile.Presence.OFFLINE and pk in connected)}
 
 
 # ------------------------------------------------------------------------------------------ hours

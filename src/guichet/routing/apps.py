@@ -14,6 +14,10 @@ class RoutingConfig(AppConfig):
         from guichet.routing.callbacks import widget_callback_request
         from guichet.routing.hooks import on_resolved
 
+        from guichet.routing.wait import widget_position_request
+
         ACTION_HANDLERS["callback.request"] = widget_callback_request
+        # The widget asks for its place once it has joined its conversation's group (no event is missed).
+        ACTION_HANDLERS["queue.position"] = widget_position_request
         if on_resolved not in RESOLVE_HOOKS:
             RESOLVE_HOOKS.append(on_resolved)

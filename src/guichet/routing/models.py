@@ -128,3 +128,6 @@ class AssignmentLog(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["queue", "assigned_at"], name="assignment_queue_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id} -> {self.agent_id} ({self.channel})"

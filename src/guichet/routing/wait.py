@@ -169,3 +169,9 @@ def publish_position_of(conversation: Conversation) -> None:
     for candidate, data in position_payloads(conversation.queue):
         if candidate.pk == conversation.pk:
             events.publish("queue.position_changed", [events.group_for_widget(conversation.pk)], data)
+
+
+def widget_position_request(conversation: Conversation, grant: Any, value: Any) -> None:
+    """ACTION_HANDLERS["queue.position"]: the widget asks for its current place (after joining its group)."""
+    if conversation.status == Conversation.Status.QUEUED:
+        publish_position_of(conversation)
