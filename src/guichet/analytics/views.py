@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from guichet.analytics import reports
 from guichet.analytics.access import supervisor_required
-from guichet.analytics.actions import SurveyError, record_survey_answer, survey_from_token
+from guichet.analytics.actions import SurveyError, check_open, record_survey_answer, survey_from_token
 from guichet.analytics.charts import Series, bar_chart, line_chart
 from guichet.analytics.forms import ReportForm, SurveyForm
 from guichet.analytics.templatetags.reports import pct
@@ -135,7 +135,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def survey(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        survey = survey_from_token(token)
+        survey = check_open(survey_from_token(token))
     except SurveyError as error:
         return render(request, "analytics/survey_error.html", {"message": error.message}, status=error.status)
     requested = request.GET.get("lang", "")
