@@ -168,17 +168,20 @@ def test_buttons_survey_source_and_queue_position_render_from_server_frames(new_
       widget.onFrame(message(902, {source_url: 'https://example.gc.ca/address', source_title: 'Change of address'},
                              'You can change it online.'));
       widget.onFrame(message(904, {source_url: 'javascript:alert(1)', source_title: 'bad'}, 'No link here.'));
+    }""")
+    queue_text = page.evaluate("""() => {
+      const widget = window.GuichetWidget.instances['benefits-web'];
       widget.onFrame({type: 'event', event: {id: 'q1', type: 'queue.position_changed',
         data: {position: 3, estimated_wait_s: 240, callback_offered: true}}});
+      return widget.queueLine.textContent;
     }""")
+    assert queue_text == "You are number 3 in line, about 4 minutes."
     seqs = page.locator(f"{LOG} li[data-seq]").evaluate_all("nodes => nodes.map(n => n.dataset.seq)")
     assert seqs[-4:] == ["901", "902", "903", "904"]
     link = page.locator(f"{LOG} li[data-seq='902'] a")
     assert link.inner_text() == "Change of address"
     assert link.get_attribute("href") == "https://example.gc.ca/address"
     assert page.locator(f"{LOG} li[data-seq='904'] a").count() == 0
-    assert page.locator(f"{WIDGET} .queue__position").inner_text() == "You are number 3 in line, about 4 minutes."
-    assert page.locator(f"{WIDGET} .callback__reveal").inner_text() == "Call me back"
 
     page.locator(f"{LOG} li[data-seq='903'] button[type=submit]").click()
     assert page.locator(f"{LOG} li[data-seq='903'] .survey__error").inner_text() == "Choose a rating first."
@@ -284,3 +287,26 @@ def test_forget_on_a_shared_computer_removes_the_conversation_from_the_device(ne
     assert page.locator(f"{LOG} li.msg--contact").count() == 0
     assert "12345" not in page.locator(f"{LOG}").inner_text()
     assert page.evaluate("() => localStorage.getItem('guichet:benefits-web:reference')") is None
+
+
+def test_waiting_citizen_sees_the_line_and_can_ask_for_a_call_back(new_page):
+    page = new_page()
+    page.goto("/demo/benefits/")
+    page.locator(f"{WIDGET} button.launcher").click()
+    page.locator(f"{WIDGET} #gw-input").fill("I need to talk to someone about my payment.")
+    page.locator(f"{WIDGET} #gw-input").press("Enter")
+    position = page.locator(f"{WIDGET} .queue__position")
+    position.filter(has_text="in line").wait_for()
+    assert position.get_attribute("role") == "status"
+
+    page.get_by_role("button", name="Call me back").click()
+    page.get_by_label("By phone").check()
+    page.get_by_label("Phone number").fill("not a number")
+    page.get_by_role("button", name="Request a call back").click()
+    page.locator(f"{WIDGET} p.error").filter(has_text="area code").wait_for()
+
+    page.get_by_label("Phone number").fill("613-555-0123")
+    page.get_by_role("button", name="Request a call back").click()
+    page.locator(f"{LOG} li.msg--system").filter(has_text="613").wait_for()
+    page.locator(f"{WIDGET} .callback__offer").filter(has_text="We will call you back").wait_for()
+    assert page.locator(f"{WIDGET} .callback__form").is_hidden()

@@ -57,7 +57,12 @@
       "queue_position_wait_short": "You are number {position} in line, less than a minute.",
       "callback_offer": "Rather not wait? We can call you back and you keep your place in line.",
       "callback_button": "Call me back",
+      "callback_method": "How should we contact you?",
+      "callback_by_phone": "By phone",
+      "callback_by_email": "By email",
+      "callback_by_chat": "Here in this chat when it is my turn (you can leave this page)",
       "callback_phone": "Phone number",
+      "callback_email": "Email address",
       "callback_submit": "Request a call back",
       "callback_requested": "Thank you. We will call you back.",
       "survey_question": "How satisfied are you with this conversation?",
@@ -120,7 +125,12 @@
       "queue_position_wait_short": "Vous êtes le numéro {position} dans la file, moins d’une minute.",
       "callback_offer": "Vous préférez ne pas attendre? Nous pouvons vous rappeler et vous gardez votre place dans la file.",
       "callback_button": "Rappelez-moi",
+      "callback_method": "Comment devrions-nous vous joindre?",
+      "callback_by_phone": "Par téléphone",
+      "callback_by_email": "Par courriel",
+      "callback_by_chat": "Ici, dans ce clavardage, quand ce sera mon tour (vous pouvez quitter cette page)",
       "callback_phone": "Numéro de téléphone",
+      "callback_email": "Adresse courriel",
       "callback_submit": "Demander un rappel",
       "callback_requested": "Merci. Nous vous rappellerons.",
       "survey_question": "Dans quelle mesure êtes-vous satisfait de cette conversation?",
@@ -210,6 +220,9 @@
     "  background: var(--gw-bg); color: var(--gw-accent); cursor: pointer; }",
     ".gw .btn[aria-pressed='true'], .gw .btn--primary { background: var(--gw-accent); color: #fff; }",
     ".gw .btn:disabled { opacity: 1; border-style: dashed; cursor: not-allowed; }",
+    ".callback fieldset { border: 1px solid var(--gw-border); border-radius: .3em; margin: .4em 0 0; padding: .4em; }",
+    ".callback legend { font-weight: 700; padding: 0 .25em; }",
+    ".callback label { display: flex; align-items: center; gap: .4em; min-height: 2em; }",
     ".survey fieldset { border: 1px solid var(--gw-border); border-radius: .3em; margin: .4em 0 0; padding: .4em; }",
     ".survey legend { font-weight: 700; padding: 0 .25em; }",
     ".survey label { display: flex; align-items: center; gap: .4em; min-height: 2em; }",
@@ -465,7 +478,10 @@
     this.offer.appendChild(this.offerBody);
     this.log.appendChild(this.offer);
 
-    this.queueBox = el("div", { className: "queue", hidden: true, role: "status" });
+    this.queueBox = el("div", { className: "queue", hidden: true });
+    this.queueLine = el("p", { className: "queue__position", role: "status" });
+    this.queueBox.appendChild(this.queueLine);
+    this.queueBox.appendChild(this.buildCallback());
     body.appendChild(notes);
     body.appendChild(options);
     body.appendChild(this.logRegion);
@@ -702,6 +718,8 @@
     if (frame.reference) { this.reference = frame.reference; this.renderReference(); }
     if (frame.status) { this.status = frame.status; }
     this.setConnection("connected");
+    // Positions are pushed when the line moves; one just connected asks for its place now.
+    if (frame.status === "queued") { this.sendFrame({ type: "action", name: "queue.position", value: null }); }
     if (first) { this.flushOutbox(); }
   };
 
@@ -770,7 +788,8 @@
       this.setState(node, "failed", message);
       return;
     }
-    this.showError(this.t("error_generic", { reason: message }));
+    // Server messages are already written for citizens and translated; the generic line is a fallback.
+    this.showError(message || this.t("error_generic", { reason: code || "?" }));
   };
 
   Widget.prototype.onEvent = function (event) {
@@ -1074,7 +1093,7 @@
       position: typeof data.position === "number" ? data.position : null,
       estimated_wait_s: typeof data.estimated_wait_s === "number" ? data.estimated_wait_s : null,
       callback_offered: !!data.callback_offered,
-      callback_requested: this.queueInfo ? this.queueInfo.callback_requested : false
+      callback_requested: !!data.callback_requested
     };
     this.renderQueue();
   };
@@ -1090,48 +1109,77 @@
   };
 
   Widget.prototype.renderQueue = function () {
-    var self = this;
     var info = this.queueInfo;
-    var box = this.queueBox;
     var text = this.queueText();
-    box.hidden = !info || (!text && !info.callback_offered);
-    if (box.hidden) { box.textContent = ""; return; }
-    var line = box.querySelector(".queue__position") || box.appendChild(el("p", { className: "queue__position" }));
-    line.textContent = text;
-    var callback = box.querySelector(".callback");
-    if (!info.callback_offered) { if (callback) { box.removeChild(callback); } return; }
-    if (!callback) {
-      callback = el("div", { className: "callback" });
-      callback.appendChild(el("p", { className: "callback__offer" }));
-      var reveal = el("button", { type: "button", className: "btn callback__reveal", "aria-expanded": "false" });
-      var form = el("form", { className: "callback__form", hidden: true, novalidate: true });
-      form.appendChild(el("label", { "for": "gw-callback-phone", className: "callback__label" }));
-      form.appendChild(el("input", { id: "gw-callback-phone", type: "tel", autocomplete: "tel", name: "phone" }));
-      form.appendChild(el("button", { type: "submit", className: "btn btn--primary callback__submit" }));
-      reveal.addEventListener("click", function () {
-        form.hidden = false;
-        reveal.setAttribute("aria-expanded", "true");
-        form.querySelector("input").focus();
-      });
-      form.addEventListener("submit", function (event) {
-        event.preventDefault();
-        var phone = form.querySelector("input").value.replace(/^\s+|\s+$/g, "");
-        if (phone && self.sendFrame({ type: "action", name: "callback.request", value: { phone: phone } })) {
-          self.queueInfo.callback_requested = true;
-          self.renderQueue();
-        }
-      });
-      callback.appendChild(reveal);
-      callback.appendChild(form);
-      box.appendChild(callback);
-    }
+    this.queueBox.hidden = !info || (!text && !info.callback_offered && !info.callback_requested);
+    if (this.queueLine.textContent !== text) { this.queueLine.textContent = text; }
+    var offered = !!info && (info.callback_offered || info.callback_requested);
+    this.callbackBox.hidden = !offered;
+    if (!offered) { return; }
     var requested = !!info.callback_requested;
-    callback.querySelector(".callback__offer").textContent = this.t(requested ? "callback_requested" : "callback_offer");
-    callback.querySelector(".callback__reveal").textContent = this.t("callback_button");
-    callback.querySelector(".callback__reveal").hidden = requested;
-    callback.querySelector(".callback__label").textContent = this.t("callback_phone");
-    callback.querySelector(".callback__submit").textContent = this.t("callback_submit");
-    if (requested) { callback.querySelector(".callback__form").hidden = true; }
+    var form = this.callbackForm;
+    this.callbackOffer.textContent = this.t(requested ? "callback_requested" : "callback_offer");
+    this.callbackReveal.textContent = this.t("callback_button");
+    this.callbackReveal.hidden = requested;
+    if (requested) { form.hidden = true; }
+    form.querySelector("legend").textContent = this.t("callback_method");
+    var self = this;
+    Array.prototype.forEach.call(form.querySelectorAll("[data-key]"), function (node) {
+      node.textContent = self.t(node.getAttribute("data-key"));
+    });
+  };
+
+  // The callback offer: phone, email, or "answer here when it is my turn" (routing's "callback.request").
+  Widget.prototype.buildCallback = function () {
+    var self = this;
+    var box = el("div", { className: "callback", hidden: true });
+    this.callbackOffer = el("p", { className: "callback__offer" });
+    this.callbackReveal = el("button", { type: "button", className: "btn callback__reveal", "aria-expanded": "false",
+      "aria-controls": "gw-callback-form" });
+    var form = el("form", { className: "callback__form", id: "gw-callback-form", hidden: true, novalidate: true });
+    var fieldset = el("fieldset");
+    fieldset.appendChild(el("legend"));
+    [["phone", "callback_by_phone"], ["email", "callback_by_email"], ["chat", "callback_by_chat"]]
+      .forEach(function (pair) {
+        var label = el("label");
+        label.appendChild(el("input", { type: "radio", name: "gw-callback-method", value: pair[0],
+          checked: pair[0] === "phone" }));
+        label.appendChild(el("span", { "data-key": pair[1] }));
+        fieldset.appendChild(label);
+      });
+    var phoneLabel = el("label", { "for": "gw-callback-phone", "data-key": "callback_phone" });
+    var phone = el("input", { id: "gw-callback-phone", type: "tel", autocomplete: "tel", name: "phone" });
+    var emailLabel = el("label", { "for": "gw-callback-email", "data-key": "callback_email", hidden: true });
+    var email = el("input", { id: "gw-callback-email", type: "email", autocomplete: "email", name: "email",
+      hidden: true });
+    [phoneLabel, phone, emailLabel, email].forEach(function (node) { fieldset.appendChild(node); });
+    fieldset.appendChild(el("button", { type: "submit", className: "btn btn--primary", "data-key": "callback_submit" }));
+    form.appendChild(fieldset);
+    function method() { return form.querySelector("input[type=radio]:checked").value; }
+    form.addEventListener("change", function () {
+      phoneLabel.hidden = phone.hidden = method() !== "phone";
+      emailLabel.hidden = email.hidden = method() !== "email";
+    });
+    this.callbackReveal.addEventListener("click", function () {
+      form.hidden = false;
+      self.callbackReveal.setAttribute("aria-expanded", "true");
+      form.querySelector("input[type=radio]:checked").focus();
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var value = { method: method() };
+      if (value.method === "phone") { value.phone = phone.value.replace(/^\s+|\s+$/g, ""); }
+      if (value.method === "email") { value.email = email.value.replace(/^\s+|\s+$/g, ""); }
+      self.showError("");
+      // The server confirms with a notice in the log and a queue update; errors come back as error frames.
+      self.sendFrame({ type: "action", name: "callback.request", value: value });
+    });
+    box.appendChild(this.callbackOffer);
+    box.appendChild(this.callbackReveal);
+    box.appendChild(form);
+    this.callbackForm = form;
+    this.callbackBox = box;
+    return box;
   };
 
   Widget.prototype.renderReference = function () {
