@@ -83,7 +83,7 @@ def start_server(env: dict[str, str], port: int, log_path: Path, *serve_args: st
     with open(log_path, "ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "guichet", "serve", "--port", str(port), "--quiet", "--log-level", "warning",
-             *serve_args],
+             *os.environ.get("GUICHET_TEST_SERVE_ARGS", "").split(), *serve_args],
             env=env, cwd=REPO_DIR, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 

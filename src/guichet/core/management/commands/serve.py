@@ -25,6 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-extra-processes", action="store_true",
                             help="Do not start the processes listed in GUICHET_EXTRA_PROCESSES.")
         parser.add_argument("--log-level", default="warning")
+        parser.add_argument("--ws", default="websockets-sansio", choices=["websockets-sansio", "websockets", "wsproto"],
+                            help="uvicorn's websocket implementation.")
         parser.add_argument("--quiet", action="store_true", help="Do not print the URLs and demo logins.")
 
     def handle(self, *args, **options):
@@ -39,7 +41,7 @@ class Command(BaseCommand):
 
         config = uvicorn.Config(server.get_application, factory=True, host=options["host"],
                                 port=options["port"], lifespan="off", log_level=options["log_level"],
-                                ws="websockets-sansio")
+                                ws=options["ws"])
         stop_worker = start_embedded_worker() if run_worker else None
         children = server.start_extra_processes(argvs)
 
