@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from tests.browser.helpers import describe_violations, run_axe
+from tests.browser.helpers import describe_violations, login, run_axe
 
 pytestmark = pytest.mark.browser
 
@@ -310,3 +310,38 @@ def test_waiting_citizen_sees_the_line_and_can_ask_for_a_call_back(new_page):
     page.locator(f"{LOG} li.msg--system").filter(has_text="613").wait_for()
     page.locator(f"{WIDGET} .callback__offer").filter(has_text="We will call you back").wait_for()
     assert page.locator(f"{WIDGET} .callback__form").is_hidden()
+
+
+def agent_post(page, path: str, form: dict | None = None):
+    """A signed-in agent's form post (the desk's own buttons do the same), CSRF token from the cookie."""
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    response = page.request.post(path, form=form or {}, headers={"X-CSRFToken": token, "Referer": page.url})
+    assert response.ok, response.text()[:500]
+
+
+def test_agent_reply_arrives_live_with_an_unread_badge_while_the_chat_is_closed(new_page, live_server):
+    citizen = new_page()
+    citizen.goto("/demo/benefits/")
+    citizen.locator(f"{WIDGET} button.launcher").click()
+    citizen.locator(f"{WIDGET} #gw-input").fill("Bonjour, où en est mon dossier?")
+    citizen.locator(f"{WIDGET} #gw-input").press("Enter")
+    citizen.locator(f"{LOG} li.msg--contact[data-state=sent]").wait_for()
+    citizen.locator(f"{WIDGET} #gw-notes").filter(has_text="GC-").wait_for()
+    reference = citizen.evaluate("() => window.GuichetWidget.instances['benefits-web'].reference")
+    citizen.locator(f"{WIDGET} #gw-input").press("Escape")
+    launcher = citizen.locator(f"{WIDGET} button.launcher")
+
+    agent = new_page()
+    login(agent, "agent_bi")
+    agent.goto(f"/desk/c/{reference}/")
+    agent_post(agent, f"/desk/c/{reference}/take/")
+    agent_post(agent, f"/desk/c/{reference}/reply/", {"body": "Bonjour! Je regarde votre dossier <maintenant>."})
+
+    citizen.locator(f"{WIDGET} .launcher__badge").wait_for()
+    assert launcher.inner_text().strip() == "Chat with us (new message)"
+    launcher.click()
+    reply = citizen.locator(f"{LOG} li.msg--agent")
+    assert reply.locator(".msg__body").inner_text() == "Bonjour! Je regarde votre dossier <maintenant>."
+    assert reply.locator(".msg__author").inner_text() == "Sam Gagnon"
+    assert citizen.locator(f"{LOG} li.msg--notice").filter(has_text="An agent has joined").count() == 1
+    assert citizen.locator(f"{WIDGET} .launcher__badge").is_hidden()
