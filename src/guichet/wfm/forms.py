@@ -27,8 +27,8 @@ class TargetFields(forms.Form):
                                       error_messages={"min_value": _("The answer time cannot be negative.")})
     service_level = forms.FloatField(
         label=_("Service level target (%)"), initial=80, min_value=0.001, max_value=99.999,
-        error_messages={"min_value": _("The service level must be between 0 and 100%, not included."),
-                        "max_value": _("The service level must be between 0 and 100%, not included.")})
+        error_messages={"min_value": _("The service level must be between 0 and 100%%, not included."),
+                        "max_value": _("The service level must be between 0 and 100%%, not included.")})
     model = forms.ChoiceField(label=_("Model"), choices=MODEL_CHOICES, initial="erlang-a")
     patience_seconds = forms.FloatField(
         label=_("Average patience before abandoning (seconds)"), required=False, min_value=0.001,
@@ -37,8 +37,8 @@ class TargetFields(forms.Form):
     shrinkage = forms.FloatField(
         label=_("Shrinkage (%)"), initial=30, min_value=0, max_value=99.9,
         help_text=_("Time paid but not available: breaks, training, absence."),
-        error_messages={"min_value": _("Shrinkage must be from 0 to less than 100%."),
-                        "max_value": _("Shrinkage must be from 0 to less than 100%.")})
+        error_messages={"min_value": _("Shrinkage must be from 0 to less than 100%%."),
+                        "max_value": _("Shrinkage must be from 0 to less than 100%%.")})
     concurrency = forms.IntegerField(
         label=_("Contacts one agent handles at once"), initial=1, min_value=1, max_value=10,
         error_messages={"min_value": _("An agent handles at least one contact at a time."),
@@ -92,8 +92,8 @@ class ScenarioForm(HistoryFields, TargetFields):
     bot_containment = forms.FloatField(
         label=_("Extra bot containment (%)"), initial=0, min_value=0, max_value=99,
         help_text=_("Share of the remaining contacts the virtual agent would resolve alone."),
-        error_messages={"min_value": _("Bot containment must be from 0 to 99%."),
-                        "max_value": _("Bot containment must be from 0 to 99%.")})
+        error_messages={"min_value": _("Bot containment must be from 0 to 99%%."),
+                        "max_value": _("Bot containment must be from 0 to 99%%.")})
     staffing = forms.ChoiceField(label=_("Simulate with"), initial="scenario", choices=[
         ("scenario", _("the agents the what-if needs")), ("baseline", _("the agents planned without the what-if"))])
     aht_seconds = forms.FloatField(label=_("Average handle time (seconds)"), min_value=0.001, required=False,
