@@ -198,3 +198,15 @@ def test_relay_down_retries_then_sends(email_inbox, smtp_sink, settings):
     ack.refresh_from_db()
     assert ack.delivery_status == "sent"
     assert len(smtp_sink.messages) == 1
+
+
+def test_pipe_command_stores_mail_and_reports_unknown_recipients(email_inbox, tmp_path):
+    from django.core.management import call_command
+
+    raw = tmp_path / "message.eml"
+    raw.write_bytes(fixture_bytes("new_request.eml"))
+    call_command("ingest_email", "--to", INBOX_ADDRESS, "--file", str(raw))
+    assert Conversation.objects.filter(inbox=email_inbox).count() == 1
+    with pytest.raises(SystemExit) as unknown:
+        call_command("ingest_email", "--to", "nobody@guichet.test", "--file", str(raw))
+    assert unknown.value.code == 67

@@ -203,11 +203,25 @@ def test_spoken_question_goes_to_the_virtual_agent_and_is_read_back(voice_inbox,
     assert root.find("Gather").get("action").startswith("/hooks/voice/test-voice/waitkey/")
 
 
-def test_simulator_plays_a_whole_call_over_http(voice_inbox, monkeypatch):
-    make_agent([voice_inbox.benefits.team], presence="available", voice_address="sip:agent@pbx.example.ca")
+@pytest.fixture
+def wsgi_client():
+    """httpx over Django's WSGI app in-process; like Django's test Client, requests keep the test's connection."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     client = httpx.Client(transport=httpx.WSGITransport(app=get_wsgi_application()), base_url=BASE)
+    yield client
+    client.close()
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def test_simulator_plays_a_whole_call_over_http(voice_inbox, monkeypatch, wsgi_client):
+    make_agent([voice_inbox.benefits.team], presence="available", voice_address="sip:agent@pbx.example.ca")
     printed: list[str] = []
-    simulator = CallSimulator(BASE, "test-voice", "+15145550123", auth_token=AUTH_TOKEN, client=client,
+    simulator = CallSimulator(BASE, "test-voice", "+15145550123", auth_token=AUTH_TOKEN, client=wsgi_client,
                               out=printed.append)
     from guichet.omnichannel.voice import calls
 

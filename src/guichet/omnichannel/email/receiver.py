@@ -12,7 +12,7 @@ import logging
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from guichet.omnichannel.adapters.base import InboundRejected
 
@@ -32,7 +32,10 @@ def _known_recipient(address: str) -> bool:
     from guichet.omnichannel.actions import email_inbox_for
 
     close_old_connections()
-    return email_inbox_for([address]) is not None
+    try:
+        return email_inbox_for([address]) is not None
+    finally:
+        connections.close_all()  # this thread's own connections: nothing stays open between SMTP sessions
 
 
 def _ingest(raw: bytes, recipients: list[str]) -> str:
@@ -47,6 +50,8 @@ def _ingest(raw: bytes, recipients: list[str]) -> str:
     except Exception:  # noqa: BLE001 - tell the MTA to retry later rather than lose the message
         logger.exception("smtp.ingest_failed")
         return "451 4.3.0 Temporary failure, try again later"
+    finally:
+        connections.close_all()
     logger.info("smtp.accepted ref=%s created=%s", getattr(result.conversation, "reference", "-"), result.created)
     return "250 2.0.0 Message accepted"
 

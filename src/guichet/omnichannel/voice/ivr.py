@@ -123,7 +123,7 @@ def menu(session: CallSession, inbound: InboundMessage, attempt: int) -> VoiceRe
     if chosen is not None:
         calls.choose_menu_entry(session, chosen, _label(chosen, session.language))
         return after_menu(session)
-    if speech and session.inbox.bot_enabled:
+    if speech and session.inbox.bot_enabled and answerer() is not None:
         return bot(session, inbound)  # they asked their question straight away: let the virtual agent try
     if attempt < MAX_RETRIES:
         return menu_prompt(session, attempt + 1)
