@@ -345,3 +345,10 @@ def test_agent_reply_arrives_live_with_an_unread_badge_while_the_chat_is_closed(
     assert reply.locator(".msg__author").inner_text() == "Sam Gagnon"
     assert citizen.locator(f"{LOG} li.msg--notice").filter(has_text="An agent has joined").count() == 1
     assert citizen.locator(f"{WIDGET} .launcher__badge").is_hidden()
+
+    # Read once, the answer does not light the badge again when the conversation is replayed on another page.
+    citizen.locator(f"{WIDGET} #gw-input").press("Escape")
+    citizen.reload()
+    citizen.locator(f"{LOG} li.msg--agent").wait_for(state="attached")
+    assert citizen.locator(f"{WIDGET} .launcher__badge").is_hidden()
+    assert launcher.inner_text().strip() == "Chat with us"

@@ -333,6 +333,8 @@
     this.shown = {};          // seq -> element of every message already in the log
     this.pending = {};        // client_id -> element of our messages not yet acknowledged
     this.lastSeq = 0;
+    // Highest seq the citizen has had in front of them: replayed old answers must not light the badge.
+    this.seenSeq = Number(storageGet(this.keyPrefix + "seen") || 0);
     this.socket = null;
     this.ready = false;       // welcome received on the current socket
     this.attempt = 0;
@@ -579,6 +581,7 @@
     this.launcher.hidden = true;
     this.launcher.setAttribute("aria-expanded", "true");
     this.setUnread(false);
+    this.markSeen();
     this.connect();
     if (moveFocus) { this.input.focus(); }
     this.scrollToEnd();
@@ -592,6 +595,13 @@
     this.launcher.setAttribute("aria-expanded", "false");
     this.sendTyping(false);
     if (moveFocus) { this.launcher.focus(); }
+  };
+
+  Widget.prototype.markSeen = function () {
+    if (this.lastSeq > this.seenSeq) {
+      this.seenSeq = this.lastSeq;
+      storageSet(this.keyPrefix + "seen", String(this.seenSeq));
+    }
   };
 
   Widget.prototype.setUnread = function (unread) {
@@ -819,8 +829,9 @@
     this.placeMessage(node, seq);
     if (data.author_kind !== "contact") {
       this.typingLine(null);
-      if (!this.isOpen) { this.setUnread(true); }
+      if (!this.isOpen && seq > this.seenSeq) { this.setUnread(true); }
     }
+    if (this.isOpen) { this.markSeen(); }
   };
 
   Widget.prototype.placeMessage = function (node, seq) {
@@ -1007,6 +1018,8 @@
     });
     this.shown = {};
     this.lastSeq = 0;
+    this.seenSeq = 0;
+    storageSet(this.keyPrefix + "seen", null);
     this.reference = null;
     this.queueInfo = null;
     this.renderReference();
