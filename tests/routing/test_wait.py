@@ -12,9 +12,9 @@ from guichet.conversations import actions as conv
 from guichet.conversations.actions import ActionError
 from guichet.conversations.models import Conversation
 from guichet.realtime import events
+from guichet.routing.actions import queue_position
 from guichet.routing.callbacks import finish_callback, request_callback
 from guichet.routing.models import CallbackRequest
-from guichet.routing.actions import queue_position
 from guichet.routing.wait import estimate_wait_seconds
 from tests.factories import make_agent, make_contact, make_conversation, make_inbox, make_queue, make_team
 

@@ -366,3 +366,195 @@ def queue_position(conversation: Conversation) -> int:
     from guichet.routing.wait import position_in_line
 
     return position_in_line(conversation)
+
+
+# ------------------------------------------------------------------------------ configuration checks
+
+
+class ConfigurationError(ValueError):
+    """A routing configuration nobody could serve; `messages` are for people."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__(" ".join(messages))
+        self.messages = messages
+
+
+def queue_channels(queue: Queue) -> set[str]:
+    """The channel kinds that reach this queue (through its inboxes); every kind for a queue with none yet."""
+    if queue.pk is None:
+        return set(engine.CHANNELS) - {"callback"}
+    kinds = {ROUTING_CHANNEL.get(channel, "chat") for channel in queue.inboxes.values_list("channel", flat=True)}
+    return kinds or set(engine.CHANNELS) - {"callback"}
+
+
+def check_agent_capacity(capacity: Any) -> dict[str, int]:
+    """{channel: n >= 0}, known channels only, not all zero."""
+    from django.utils.translation import gettext as _
+
+    if not isinstance(capacity, dict):
+        raise ConfigurationError([_("Capacity must map channels to numbers, for example {\"chat\": 3}.")])
+    unknown = sorted(set(capacity) - set(engine.CHANNELS))
+    if unknown:
+        raise ConfigurationError([_("Unknown channels in capacity: %(names)s.") % {"names": ", ".join(unknown)}])
+    try:
+        cleaned = {channel: int(count) for channel, count in capacity.items()}
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError([_("Each capacity must be a whole number.")]) from exc
+    if any(count < 0 for count in cleaned.values()):
+        raise ConfigurationError([_("A capacity cannot be negative.")])
+    if not any(cleaned.values()):
+        raise ConfigurationError([_("An agent with a capacity of 0 on every channel can never receive work.")])
+    return cleaned
+
+
+def check_skills(skills: Any) -> dict[str, int]:
+    from django.utils.translation import gettext as _
+
+    if not isinstance(skills, dict):
+        raise ConfigurationError([_("Skills must map names to levels, for example {\"benefits\": 3}.")])
+    cleaned: dict[str, int] = {}
+    for name, level in skills.items():
+        if not isinstance(name, str) or not name.strip() or len(name) > 50:
+            raise ConfigurationError([_("Each skill needs a name of at most 50 characters.")])
+        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 5:
+            raise ConfigurationError([_("Skill levels go from 1 to 5 (%(name)s).") % {"name": name}])
+        cleaned[name.strip()] = level
+    return cleaned
+
+
+def queue_configuration_errors(queue: Queue, members: dict[int, list[AgentProfile]] | None = None) -> list[str]:
+    """Why nobody could ever serve this queue (empty when someone can). `members`: team id -> agents, to
+    check a change before it is saved."""
+    from django.utils.translation import gettext as _
+
+    errors: list[str] = []
+    teams = dict(Team.objects.values_list("slug", "id"))
+    for stage in queue.overflow or []:
+        missing = [slug for slug in (stage.get("teams") or []) if slug not in teams] if isinstance(stage, dict) \
+            else ["?"]
+        if missing:
+            errors.append(_("Overflow rules name unknown teams: %(names)s.") % {"names": ", ".join(missing)})
+    try:
+        engine.is_open(business_hours(queue), timezone.now())
+    except (ValueError, TypeError, KeyError, AttributeError):
+        errors.append(_("Business hours must look like {\"1\": [[\"08:30\", \"17:00\"]]}, holidays like "
+                        "[\"2026-12-25\"], with a valid time zone."))
+    if errors or queue.team_id is None:
+        return errors
+    rules = queue_rules(queue, teams)
+    serving_teams = all_team_ids(rules)
+    if members is None:
+        members = defaultdict(list)
+        for agent in AgentProfile.objects.filter(teams__id__in=serving_teams).prefetch_related("teams").distinct():
+            for team in agent.teams.all():
+                members[team.pk].append(agent)
+    channels = queue_channels(queue)
+    relaxed = any(stage.relax_skills for stage in rules.overflow)
+    reduction = max((stage.level_reduction for stage in rules.overflow), default=0)
+    required = {k: int(v) for k, v in (queue.required_skills or {}).items()}
+    candidates = {agent.pk: agent for team_id in serving_teams for agent in members.get(team_id, [])}
+    capable = [
+        agent for agent in candidates.values()
+        if (relaxed or all(int((agent.skills or {}).get(skill, 0)) >= level - reduction
+                           for skill, level in required.items()))
+        and any(int((agent.capacity or {}).get(channel, 0)) > 0 for channel in channels)
+    ]
+    if not capable:
+        errors.append(_("Nobody in the queue's teams can serve it: no member has the required skills "
+                        "(%(skills)s) and some capacity for its channels (%(channels)s).") % {
+            "skills": ", ".join(f"{k} ≥ {v}" for k, v in sorted(required.items())) or _("none"),
+            "channels": ", ".join(sorted(channels))})
+    return errors
+
+
+def check_queue_configuration(queue: Queue, members: dict[int, list[AgentProfile]] | None = None) -> None:
+    errors = queue_configuration_errors(queue, members)
+    if errors:
+        raise ConfigurationError(errors)
+
+
+# --------------------------------------------------------------------------------- supervisor verbs
+
+
+def _queues_served_by(team_ids: Iterable[int]) -> list[Queue]:
+    team_ids = set(team_ids)
+    slugs = set(Team.objects.filter(pk__in=team_ids).values_list("slug", flat=True))
+    return [queue for queue in Queue.objects.all()
+            if queue.team_id in team_ids
+            or any(set(stage.get("teams") or []) & slugs for stage in queue.overflow or [] if isinstance(stage, dict))]
+
+
+def _check_queues_after(agent: AgentProfile, affected_team_ids: set[int]) -> None:
+    """Inside the change's transaction: every queue those teams serve must still have someone able to."""
+    errors: list[str] = []
+    for queue in _queues_served_by(affected_team_ids):
+        for message in queue_configuration_errors(queue):
+            errors.append(f"{queue.name}: {message}")
+    if errors:
+        raise ConfigurationError(errors)
+
+
+def _audit(actor: AgentProfile, action: str, agent: AgentProfile, details: dict[str, Any]) -> None:
+    from guichet.core.models import AuditEvent
+
+    AuditEvent.objects.create(actor=actor.user, action=action, target=f"agent:{agent.pk}", details=details)
+
+
+def _publish_agent_changed(agent: AgentProfile, change: str) -> None:
+    from guichet.realtime import events
+
+    events.publish("queue.updated", [events.SUPERVISORS_GROUP, events.group_for_agent(agent.pk)],
+                   {"agent": agent.pk, "name": agent.display_name, "change": change})
+
+
+def set_agent_teams(actor: AgentProfile, agent: AgentProfile, team_ids: Iterable[int]) -> bool:
+    """Move an agent between teams (and so queues). Returns False when nothing changed (a replayed form)."""
+    wanted = set(team_ids)
+    with transaction.atomic():
+        agent = AgentProfile.objects.select_for_update().get(pk=agent.pk)
+        current = set(agent.teams.values_list("pk", flat=True))
+        if wanted == current:
+            return False
+        unknown = wanted - set(Team.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+        if unknown:
+            from django.utils.translation import gettext as _
+
+            raise ConfigurationError([_("Unknown team.")])
+        agent.teams.set(wanted)
+        _check_queues_after(agent, current | wanted)
+        _audit(actor, "agent.teams_changed", agent, {"from": sorted(current), "to": sorted(wanted)})
+        _publish_agent_changed(agent, "teams")
+        route_on_commit()
+        return True
+
+
+def set_agent_skills(actor: AgentProfile, agent: AgentProfile, skills: Any) -> bool:
+    cleaned = check_skills(skills)
+    with transaction.atomic():
+        agent = AgentProfile.objects.select_for_update().get(pk=agent.pk)
+        if (agent.skills or {}) == cleaned:
+            return False
+        previous = agent.skills
+        agent.skills = cleaned
+        agent.save(update_fields=["skills"])
+        _check_queues_after(agent, set(agent.teams.values_list("pk", flat=True)))
+        _audit(actor, "agent.skills_changed", agent, {"from": previous, "to": cleaned})
+        _publish_agent_changed(agent, "skills")
+        route_on_commit()
+        return True
+
+
+def set_agent_capacity(actor: AgentProfile, agent: AgentProfile, capacity: Any) -> bool:
+    cleaned = check_agent_capacity(capacity)
+    with transaction.atomic():
+        agent = AgentProfile.objects.select_for_update().get(pk=agent.pk)
+        if {k: int(v) for k, v in (agent.capacity or {}).items()} == cleaned:
+            return False
+        previous = agent.capacity
+        agent.capacity = cleaned
+        agent.save(update_fields=["capacity"])
+        _check_queues_after(agent, set(agent.teams.values_list("pk", flat=True)))
+        _audit(actor, "agent.capacity_changed", agent, {"from": previous, "to": cleaned})
+        _publish_agent_changed(agent, "capacity")
+        route_on_commit()
+        return True

@@ -13,7 +13,6 @@ class RoutingConfig(AppConfig):
         from guichet.routing import actions as routing_actions  # noqa: F401
         from guichet.routing.callbacks import widget_callback_request
         from guichet.routing.hooks import on_resolved
-
         from guichet.routing.wait import widget_position_request
 
         ACTION_HANDLERS["callback.request"] = widget_callback_request
