@@ -18,5 +18,5 @@ class KnowledgeConfig(AppConfig):
             knowledge_changed()
 
         # Signals rather than calls in actions: admin bulk deletes and shell edits must refresh the bot too.
-        post_save.connect(changed, sender=Article, dispatch_uid="knowledge.article_saved")
-        post_delete.connect(changed, sender=Article, dispatch_uid="knowledge.article_deleted")
+        post_save.connect(changed, sender=Article, dispatch_uid="knowledge.article_saved", weak=False)
+        post_delete.connect(changed, sender=Article, dispatch_uid="knowledge.article_deleted", weak=False)

@@ -169,12 +169,19 @@ class WidgetConsumer(JsonFrameConsumer):
         except widget_service.WidgetError as exc:
             await self.send_error(exc.code, exc.message, client_id=client_id)
             return
-        if result.conversation_id != self.conversation_id:
+        joined_late = result.conversation_id != self.conversation_id
+        if joined_late:
             self.conversation_id = result.conversation_id
             await self.join(events.group_for_widget(result.conversation_id))
             await self.send_json({"type": "welcome", **result.welcome})
         await self.send_json({"type": "message.ack", "client_id": client_id, "seq": result.seq,
                               "duplicate": result.duplicate})
+        if joined_late:
+            # Replies published before this socket joined the new conversation's group (an inline virtual
+            # agent answers within the send) would otherwise be lost until a reconnect.
+            missed = await database_sync_to_async(widget_service.replay)(result.conversation_id, result.seq)
+            for item in missed:
+                await self.send_json({"type": "event", "event": item})
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
         from guichet.realtime import widget_service

@@ -1,0 +1,156 @@
+"""Every write the virtual agent makes: its messages, turns, hand-offs, hand-backs and follow-up tasks.
+
+Conversation state changes go through `conversations.actions` verbs where one exists (enqueue, post);
+the two that do not exist yet there (language of record, hand back to the bot) are done here under a row
+lock and published with `publish_conversation` (see the report: verbs requested from the lead).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from guichet.agents.models import AgentProfile
+from guichet.bot.models import BotSession, BotTurn, FollowUpTask
+from guichet.bot.nlp.pii import redact
+from guichet.bot.nlp.text import tokens
+from guichet.conversations import actions as conversation_actions
+from guichet.conversations.actions import ActionError
+from guichet.conversations.models import Conversation, Message
+from guichet.core.models import AuditEvent
+from guichet.knowledge.rendering import shorten
+
+logger = logging.getLogger("guichet.bot")
+
+TRANSCRIPT_MESSAGES = 40
+MAX_BODY = 3900
+
+
+def session_for(conversation: Conversation) -> BotSession:
+    session, _created = BotSession.objects.get_or_create(conversation=conversation)
+    return session
+
+
+def save_session(session: BotSession, *fields: str) -> None:
+    session.updated_at = timezone.now()
+    session.save(update_fields=[*fields, "updated_at"] if fields else None)
+
+
+def say(conversation: Conversation, text: str, *, metadata: dict[str, Any] | None = None,
+        language: str | None = None) -> Message:
+    """A message from the virtual agent to the citizen (delivered on the conversation's channel)."""
+    return conversation_actions.post_message(
+        conversation, shorten(text, MAX_BODY), author_kind=Message.Author.BOT,
+        language=language or conversation.language, metadata=metadata or {},
+    )
+
+
+def button(label: str, action: str, value: str = "") -> dict[str, str]:
+    return {"label": str(label), "action": action, "value": value}
+
+
+def question_key(question: str) -> str:
+    """Clustering key: the sorted distinct normalised words (so word order and inflections do not matter)."""
+    return " ".join(sorted(set(tokens(question))))[:300]
+
+
+def record_turn(conversation: Conversation, question: str, *, language: str, outcome: str,
+                candidates: list[dict[str, Any]] | None = None, reason: str = "", article_id: str = "",
+                channel: str = "") -> BotTurn:
+    redacted = redact(question[:2000]).text
+    return BotTurn.objects.create(
+        conversation=conversation, question=redacted, question_key=question_key(redacted), language=language,
+        candidates=candidates or [], outcome=outcome, reason=reason, article_id=article_id,
+        channel=channel or conversation.inbox.channel,
+    )
+
+
+def set_language(conversation: Conversation, language: str) -> Conversation:
+    """Change the language of record (the citizen clearly writes in another served language)."""
+    if conversation.language == language:
+        return conversation
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().select_related(
+            "queue", "inbox", "contact", "assignee").get(pk=conversation.pk)
+        conversation.language = language
+        conversation.save(update_fields=["language"])
+        conversation_actions.publish_conversation(conversation)
+    logger.info("bot.language_changed ref=%s language=%s", conversation.reference, language)
+    return conversation
+
+
+def transcript(conversation: Conversation) -> list[dict[str, str]]:
+    messages = (Message.objects.filter(conversation=conversation, is_private=False)
+                .order_by("-seq")[:TRANSCRIPT_MESSAGES])
+    return [{"author": message.author_kind, "text": message.body[:1000]} for message in reversed(messages)]
+
+
+def handoff_context(conversation: Conversation, session: BotSession, *, reason: str, language: str,
+                    candidates: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """What the agent desk shows at the top of the conversation (keys agreed with the desk)."""
+    if candidates is None:
+        last = BotTurn.objects.filter(conversation=conversation).exclude(candidates=[]).first()
+        candidates = last.candidates if last else []
+    return {
+        "reason": reason,
+        "language": language,
+        "transcript": transcript(conversation),
+        "candidates": [{"article_id": c["article_id"], "title": c["title"], "score": c["score"]}
+                       for c in candidates],
+        "answers": dict(session.answers),
+        "flow": session.flow_slug,
+        "handed_off_at": timezone.now().isoformat(),
+    }
+
+
+def enqueue_with_context(conversation: Conversation, session: BotSession, context: dict[str, Any]) -> None:
+    with transaction.atomic():
+        session.pending, session.pending_context, session.failures = "", {}, 0
+        session.flow_slug, session.flow_step, session.offered = "", 0, []
+        save_session(session, "pending", "pending_context", "failures", "flow_slug", "flow_step", "offered")
+        conversation_actions.enqueue_conversation(conversation, context=context)
+    logger.info("bot.handed_off ref=%s reason=%s", conversation.reference, context.get("reason"))
+
+
+def create_follow_up(conversation: Conversation, *, kind: str, phone: str = "", note: str = "") -> FollowUpTask:
+    return FollowUpTask.objects.create(conversation=conversation, queue=conversation.queue, kind=kind,
+                                       phone=phone, note=note[:4000], language=conversation.language)
+
+
+def hand_back_to_bot(agent: AgentProfile, conversation: Conversation) -> Conversation:
+    """Hybrid mode: the agent who holds a conversation returns it to the virtual agent."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().select_related(
+            "queue", "inbox", "contact", "assignee").get(pk=conversation.pk)
+        if conversation.status == Conversation.Status.RESOLVED:
+            raise ActionError("conversation_resolved", _("This conversation is resolved."), 409)
+        if conversation.status == Conversation.Status.BOT:
+            raise ActionError("already_with_bot", _("The virtual agent already has this conversation."), 409)
+        if conversation.assignee_id != agent.pk and not agent.sees_all_queues:
+            raise ActionError("not_assignee", _("Only the agent handling this conversation can hand it back."),
+                              403)
+        if not conversation.inbox.bot_enabled:
+            raise ActionError("bot_disabled", _("The virtual agent is turned off for this inbox."), 409)
+        previous = conversation.assignee
+        conversation.status = Conversation.Status.BOT
+        conversation.assignee = None
+        conversation.updated_at = timezone.now()
+        conversation.save(update_fields=["status", "assignee", "updated_at"])
+        session = session_for(conversation)
+        session.failures, session.pending, session.offered = 0, "", []
+        session.flow_slug, session.flow_step = "", 0
+        save_session(session, "failures", "pending", "offered", "flow_slug", "flow_step")
+        with override(conversation.language):
+            say(conversation, _("You are now back with the virtual agent. Ask another question at any time, "
+                                "or ask for a person if you need one."))
+        conversation_actions.publish_conversation(
+            conversation, extra_groups=[f"agent.{previous.pk}"] if previous else [])
+        AuditEvent.objects.create(actor=agent.user, action="conversation.handed_back", target=conversation.reference,
+                                  details={"from": previous.pk if previous else None})
+    logger.info("bot.handed_back ref=%s agent=%s", conversation.reference, agent.pk)
+    return conversation
