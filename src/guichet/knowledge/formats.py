@@ -30,9 +30,9 @@ LIST_SEPARATOR = " | "
 CSV_COLUMNS = ("id", "status", "audience", "tags", "valid_from", "valid_until",
                *(f"{language}_{name}" for language in LANGUAGES for name in VERSION_FIELDS))
 REQUIRED_CSV_COLUMNS = ("id", *(f"{language}_{name}" for language in LANGUAGES for name in ("title", "answer")))
-_KEY = re.compile(r"^[-a-zA-Z0-9_]{1,100}$")
+_KEY = re.compile(r"^[^\s/\\]{1,100}$")
 _URL = re.compile(r"^https?://[^\s<>\"]+$")
-MAX_TEXT = {"title": 300, "answer": 20_000, "source_url": 500}
+MAX_TEXT = {"title": 500, "answer": 20_000, "source_url": 500}
 
 
 class FormatError(ValueError):
@@ -165,7 +165,7 @@ def clean_record(record: Any) -> tuple[dict[str, Any] | None, list[tuple[str, st
         return None, [("row", record["__error__"])]
     key = record.get("id")
     if not isinstance(key, str) or not _KEY.match(key):
-        errors.append(("id", "required; letters, digits, '-' and '_' only, at most 100 characters"))
+        errors.append(("id", "required; at most 100 characters, no spaces or slashes"))
     status = record.get("status", "published")
     if status not in Article.Status.values:
         errors.append(("status", f"must be one of {', '.join(Article.Status.values)}"))

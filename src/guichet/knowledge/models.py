@@ -27,18 +27,18 @@ class Article(models.Model):
         INTERNAL = "internal", _("Internal (agent script)")
 
     # Stable identifier used by import/export ("passport-renewal", "faq-012").
-    key = models.SlugField(_("identifier"), max_length=100, unique=True)
+    key = models.CharField(_("identifier"), max_length=100, unique=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     audience = models.CharField(_("audience"), max_length=10, choices=Audience.choices, default=Audience.PUBLIC)
     tags = models.JSONField(_("tags"), default=list, blank=True)
     valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
     valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
 
-    en_title = models.CharField(_("English title or question"), max_length=300, blank=True)
+    en_title = models.CharField(_("English title or question"), max_length=500, blank=True)
     en_phrasings = models.JSONField(_("English alternative phrasings"), default=list, blank=True)
     en_answer = models.TextField(_("English answer (Markdown)"), blank=True)
     en_source_url = models.URLField(_("English source URL"), max_length=500, blank=True)
-    fr_title = models.CharField(_("French title or question"), max_length=300, blank=True)
+    fr_title = models.CharField(_("French title or question"), max_length=500, blank=True)
     fr_phrasings = models.JSONField(_("French alternative phrasings"), default=list, blank=True)
     fr_answer = models.TextField(_("French answer (Markdown)"), blank=True)
     fr_source_url = models.URLField(_("French source URL"), max_length=500, blank=True)
