@@ -176,6 +176,21 @@ def test_buttons_survey_source_and_queue_position_render_from_server_frames(new_
       return widget.queueLine.textContent;
     }""")
     assert queue_text == "You are number 3 in line, about 4 minutes."
+    # The conversation's language of record becomes French: the widget follows until the citizen chooses.
+    queue_text_fr = page.evaluate("""() => {
+      const widget = window.GuichetWidget.instances['benefits-web'];
+      widget.onFrame({type: 'event', event: {id: 'q2', type: 'queue.position_changed',
+        data: {position: 3, estimated_wait_s: 240, callback_offered: true}}});
+      widget.onFrame({type: 'event', event: {id: 'u1', type: 'conversation.updated',
+        data: {reference: widget.reference, status: 'queued', language: 'fr'}}});
+      return widget.queueLine.textContent;
+    }""")
+    assert queue_text_fr == "Vous êtes le numéro 3 dans la file, environ 4 minutes."
+    assert page.locator(f"{WIDGET} #gw-title").inner_text() == "Clavarder avec nous"
+    page.locator(f"{WIDGET} button.lang").click()
+    page.evaluate("""() => window.GuichetWidget.instances['benefits-web'].onFrame({type: 'event', event: {
+      id: 'u2', type: 'conversation.updated', data: {status: 'queued', language: 'fr'}}})""")
+    assert page.locator(f"{WIDGET} #gw-title").inner_text() == "Chat with us"
     seqs = page.locator(f"{LOG} li[data-seq]").evaluate_all("nodes => nodes.map(n => n.dataset.seq)")
     assert seqs[-4:] == ["901", "902", "903", "904"]
     link = page.locator(f"{LOG} li[data-seq='902'] a")

@@ -3,7 +3,7 @@
  *
  *   <script src="https://HOST/static/guichet/widget.js" data-inbox="demo-web" defer></script>
  *
- * Optional attributes: data-lang="en|fr" (force a language), data-open="true" (open on load).
+ * Optional attributes: data-lang="en|fr" (language until the citizen picks one), data-open="true" (open on load).
  * It renders inside a shadow root (host CSS cannot reach it), derives its websocket URL from its own src
  * (ws/wss), keeps the conversation token in localStorage so a conversation survives reloads and browser
  * restarts, resends unacknowledged messages with the same client ids after a reconnect, and only ever writes
@@ -620,6 +620,16 @@
     this.langButton.focus();
   };
 
+  // A citizen who writes French on an English page is answered in French: unless they chose a language
+  // with the toggle, the widget follows the conversation's language of record.
+  Widget.prototype.followConversationLanguage = function (language) {
+    if (LANGUAGES.indexOf(language) === -1 || language === this.lang || pickLanguage([storageGet("guichet:lang")])) {
+      return;
+    }
+    this.lang = language;
+    this.renderStrings();
+  };
+
   Widget.prototype.setPref = function (name, value) {
     this.prefs[name] = !!value;
     storageSet(PREFS_KEY, JSON.stringify(this.prefs));
@@ -727,6 +737,7 @@
     }
     if (frame.reference) { this.reference = frame.reference; this.renderReference(); }
     if (frame.status) { this.status = frame.status; }
+    this.followConversationLanguage(frame.language);
     this.setConnection("connected");
     // Positions are pushed when the line moves; one just connected asks for its place now.
     if (frame.status === "queued") { this.sendFrame({ type: "action", name: "queue.position", value: null }); }
@@ -1094,6 +1105,7 @@
 
   Widget.prototype.onStatus = function (data) {
     if (data.reference) { this.reference = data.reference; this.renderReference(); }
+    this.followConversationLanguage(data.language);
     if (!data.status || data.status === this.status) { return; }
     this.status = data.status;
     if (data.status !== "queued") { this.queueInfo = null; this.renderQueue(); }
