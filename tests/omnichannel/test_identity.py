@@ -166,3 +166,23 @@ def test_merge_from_the_desk_fragment(two_channel_citizen):
     assert again.status_code == 400
     bad = data["client"].post(f"/hooks/contacts/{data['contact'].pk}/merge/", {"other": "abc"})
     assert bad.status_code == 400
+
+
+def test_attachments_download_only_for_agents_who_see_the_conversation(two_channel_citizen, settings, tmp_path):
+    from guichet.omnichannel.actions import store_attachment
+
+    settings.MEDIA_ROOT = tmp_path
+    data = two_channel_citizen
+    message = data["email_case"].messages.get(author_kind="contact")
+    attachment = store_attachment(message, "proof.pdf", "application/pdf", b"%PDF-1.4 proof")
+    timeline = data["client"].get(f"/hooks/contacts/{data['contact'].pk}/timeline/").content.decode()
+    url = f"/hooks/attachments/{attachment.pk}/{attachment.token}/"
+    assert url in timeline
+    response = data["client"].get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"%PDF-1.4 proof"
+    assert response["Content-Disposition"].startswith("attachment") and response["X-Content-Type-Options"] == "nosniff"
+    assert data["client"].get(f"/hooks/attachments/{attachment.pk}/wrong-token/").status_code == 404
+    make_agent([make_queue().team], username="elsewhere")
+    outsider = Client()
+    outsider.login(username="elsewhere", password=PASSWORD)
+    assert outsider.get(url).status_code == 403

@@ -169,3 +169,12 @@ def test_long_reply_goes_out_in_numbered_segments(sms_inbox, fake_provider):
     assert " ".join(b.rsplit(" ", 1)[0] for b in bodies) == long_text
     reply.refresh_from_db()
     assert reply.metadata["sms_parts"] == ["SMfake0001", "SMfake0002", "SMfake0003"]
+
+
+def test_a_flood_from_one_number_is_refused_with_429(sms_inbox, settings):
+    settings.GUICHET_SMS_SENDER_RATE = (2, 300)
+    statuses = [post_signed("/hooks/sms/test-sms/", inbound(f"message {n}", sid=f"SMflood{n}")).status_code
+                for n in range(3)]
+    assert statuses == [200, 200, 429]
+    assert Message.objects.filter(channel="sms").count() == 2
+    assert post_signed("/hooks/sms/test-sms/", inbound("message 0", sid="SMflood0")).status_code == 200  # replay

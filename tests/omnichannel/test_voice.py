@@ -251,3 +251,18 @@ def test_withheld_number_is_served_without_a_callback_offer(voice_inbox):
     _response, root = call("/hooks/voice/test-voice/waitkey/", {"From": "anonymous", "Digits": "9"})
     assert root.find("Hangup") is None and root.find("Redirect") is not None
     assert not Conversation.objects.get().contact.identities.exists()
+
+
+def test_a_retried_speech_webhook_is_stored_once(voice_inbox, monkeypatch):
+    voice_inbox.bot_enabled = True
+    voice_inbox.config = {**voice_inbox.config, "ivr_menu": []}
+    voice_inbox.save()
+    monkeypatch.setattr(ivr, "answerer", lambda: (lambda conversation, text: "Try the online form."))
+    call("/hooks/voice/test-voice/")
+    call("/hooks/voice/test-voice/language/", {"Digits": "1"})
+    first = call("/hooks/voice/test-voice/bot/", {"SpeechResult": "How do I apply?"})[1]
+    retry = call("/hooks/voice/test-voice/bot/", {"SpeechResult": "How do I apply?"})[1]
+    assert says(first)[0] == says(retry)[0] == ("en-CA", "Try the online form.")
+    conversation = Conversation.objects.get()
+    assert conversation.messages.filter(author_kind="contact").count() == 1
+    assert conversation.messages.filter(author_kind="bot").count() == 1

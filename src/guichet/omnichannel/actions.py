@@ -288,11 +288,15 @@ def ingest_sms(inbox: Inbox, inbound: InboundMessage) -> Ingested:
     keyword = _keyword(inbound.body)
     if keyword in OPT_OUT_WORDS or keyword in OPT_IN_WORDS:
         return _opt_keyword(inbox, inbound, keyword)
+    if Message.objects.filter(channel="sms", provider_id=inbound.provider_id).exists():
+        duplicate = Message.objects.select_related("conversation").get(channel="sms", provider_id=inbound.provider_id)
+        return Ingested(duplicate.conversation, duplicate, created=False, reason="duplicate")
+    limit, window = getattr(settings, "GUICHET_SMS_SENDER_RATE", (30, 300))
+    if not ratelimit.hit(f"sms-sender:{inbox.pk}:{inbound.from_identity}", limit, window):
+        logger.warning("sms.rate_limited inbox=%s from=%s", inbox.slug, inbound.from_identity)
+        raise InboundRejected("too many messages from this number; try again later", 429)
     contact = contact_for_identity(ContactIdentity.Kind.PHONE, inbound.from_identity)
     with transaction.atomic():
-        duplicate = Message.objects.filter(channel="sms", provider_id=inbound.provider_id).first()
-        if duplicate is not None:
-            return Ingested(duplicate.conversation, duplicate, created=False, reason="duplicate")
         language = guess_language(inbound.body, inbox, follow_merges(contact).preferred_language)
         conversation, _new = open_conversation_for(contact, inbox, language=language)
         body = inbound.body.strip() or (_("(picture or file without text)") if inbound.extra["sms"]["media"]

@@ -12,4 +12,5 @@ urlpatterns = [
     path("contacts/<int:contact_id>/merge-suggestions/", views.merge_suggestions_view, name="merge_suggestions"),
     path("contacts/<int:contact_id>/merge/", views.merge_view, name="merge"),
     path("contacts/<int:contact_id>/reply/", views.reply_via_view, name="reply_via"),
+    path("attachments/<int:attachment_id>/<str:token>/", views.attachment_view, name="attachment"),
 ]

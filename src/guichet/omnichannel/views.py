@@ -6,20 +6,25 @@ import logging
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from guichet.conversations.access import access_contact, agent_of, conversations_for_agent
+from guichet.conversations.access import (
+    access_contact,
+    access_conversation,
+    agent_of,
+    conversations_for_agent,
+)
 from guichet.conversations.actions import ActionError
 from guichet.conversations.identity import contact_timeline, follow_merges, merge_contacts, suggested_merges
 from guichet.conversations.models import Contact, Inbox
 from guichet.omnichannel import actions
 from guichet.omnichannel.adapters.base import InboundRejected
 from guichet.omnichannel.adapters.registry import get_adapter
-from guichet.omnichannel.models import CallSession
+from guichet.omnichannel.models import Attachment, CallSession
 from guichet.omnichannel.twilio_auth import validate_request
 from guichet.omnichannel.voice import ivr
 
@@ -198,3 +203,19 @@ def reply_via_view(request: HttpRequest, contact_id: int) -> HttpResponse:
         context = {**_timeline_context(request, contact), "error": exc.message}
         return render(request, "omnichannel/timeline.html", context, status=exc.status)
     return redirect("omnichannel:contact_timeline", contact_id=contact.pk)
+
+
+@login_required
+@require_GET
+def attachment_view(request: HttpRequest, attachment_id: int, token: str) -> FileResponse:
+    """Download a citizen's file: only for agents who can see its conversation; never rendered inline."""
+    attachment = Attachment.objects.select_related("message__conversation").filter(pk=attachment_id,
+                                                                                  token=token).first()
+    if attachment is None:
+        raise Http404("No such attachment.")
+    access_conversation(request.user, attachment.message.conversation.reference)
+    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename,
+                            content_type="application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

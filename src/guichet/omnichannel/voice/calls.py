@@ -7,6 +7,7 @@ the end and the recording link. They are internal (is_private): a caller has no 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -87,17 +88,21 @@ def choose_menu_entry(session: CallSession, entry: dict[str, Any], label: str) -
              digit=entry.get("digit"), queue=entry.get("queue"))
 
 
-def caller_said(session: CallSession, text: str, confidence: str = "") -> Message:
-    """The caller's words (speech or keys) stored once per turn, then answered inline by the IVR."""
-    session.bot_turns += 1
-    session.state = CallSession.State.BOT
-    session.save(update_fields=["bot_turns", "state"])
-    return conv.receive_message(
-        session.conversation, text, provider_id=f"{session.call_sid}:turn:{session.bot_turns}", channel="voice",
+def caller_said(session: CallSession, text: str, confidence: str = "") -> tuple[Message, bool]:
+    """The caller's words (speech or keys), answered inline by the IVR. A provider retry of the same webhook
+    (same call, same words) stores nothing new: (message, created)."""
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    received = conv.receive_message(
+        session.conversation, text, provider_id=f"{session.call_sid}:said:{digest}", channel="voice",
         language=session.language,
         metadata={"voice": {"from": session.from_number, "call_sid": session.call_sid,
                             "confidence": confidence}, "answered_inline": True},
-    ).message
+    )
+    if received.created:
+        session.bot_turns += 1
+        session.state = CallSession.State.BOT
+        session.save(update_fields=["bot_turns", "state"])
+    return received.message, received.created
 
 
 def bot_spoke(session: CallSession, answer: str) -> Message:
@@ -198,7 +203,7 @@ def end_call(session: CallSession, call_status: str, duration: str = "", recordi
 
 
 def add_recording(session: CallSession, url: str) -> None:
-    if not url or session.recording_url == url:
+    if not url.startswith(("https://", "http://")) or session.recording_url == url:
         return
     session.recording_url = url[:500]
     session.save(update_fields=["recording_url"])

@@ -154,7 +154,7 @@ def bot(session: CallSession, inbound: InboundMessage) -> VoiceResponse:
     text = (inbound.extra.get("speech") or inbound.extra.get("digits") or "").strip()
     if not text or text.lower() in AGENT_WORDS or session.bot_turns >= MAX_BOT_TURNS:
         return queue(session)
-    calls.caller_said(session, text, inbound.headers.get("Confidence", ""))
+    _said, first_time = calls.caller_said(session, text, inbound.headers.get("Confidence", ""))
     answer_text = answerer()
     answer = None
     if answer_text is not None:
@@ -164,7 +164,8 @@ def bot(session: CallSession, inbound: InboundMessage) -> VoiceResponse:
             logger.exception("voice.bot_failed sid=%s", session.call_sid)
     if not answer:
         return queue(session)
-    calls.bot_spoke(session, answer)
+    if first_time:
+        calls.bot_spoke(session, answer)
     response = VoiceResponse()
     say(response, answer, session.language, session.inbox)
     follow = gather(session.inbox, "bot", session.language, timeout=8)
