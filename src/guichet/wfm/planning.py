@@ -95,6 +95,14 @@ def interval_history(queue: Queue, channel: str, interval_minutes: int, days: in
     return sorted(history.items())
 
 
+def busiest_queue_and_channel(days: int = 28) -> dict[str, str]:
+    """Form defaults: the queue and channel with the most contacts offered lately (empty without history)."""
+    since = timezone.localdate() - timedelta(days=days)
+    top = (DailyStat.objects.filter(day__gte=since).values("queue__slug", "channel")
+           .annotate(offered=Sum("offered")).order_by("-offered").first())
+    return {"queue": top["queue__slug"], "channel": top["channel"]} if top else {}
+
+
 def average_handle_time(queue: Queue, channel: str, days: int = 28) -> float:
     since = timezone.localdate() - timedelta(days=days)
     sums = DailyStat.objects.filter(queue=queue, channel=channel, day__gte=since).aggregate(

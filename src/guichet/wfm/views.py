@@ -45,7 +45,9 @@ def attach_error(form: Form, error: WfmInputError) -> None:
 
 
 def _bound(request: HttpRequest, form_class: type[Form], initial: dict[str, Any]) -> Form:
-    return form_class(request.GET) if request.GET else form_class(initial=initial)
+    if request.GET:
+        return form_class(request.GET)
+    return form_class(initial={**planning.busiest_queue_and_channel(), **initial})
 
 
 @require_GET
