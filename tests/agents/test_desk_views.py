@@ -322,3 +322,16 @@ def test_presence_fragment_reflects_the_current_status(setup):
     html = DeskClient(setup["agent"]).get("/desk/presence/").content.decode()
     assert 'data-presence="away"' in html
     assert '<option value="away" selected>' in html
+
+
+def test_take_from_the_waiting_list_opens_the_conversation(setup):
+    conversation = make_conversation(setup["inbox"], first_message="Hello?")
+    desk = DeskClient(setup["agent"])
+    listing = desk.get("/desk/lists/waiting/").content.decode()
+    assert f'action="/desk/c/{conversation.reference}/take/"' in listing
+    response = desk.post(f"/desk/c/{conversation.reference}/take/", htmx=False)
+    assert response.status_code == 302 and response["Location"] == f"/desk/c/{conversation.reference}/"
+    conversation.refresh_from_db()
+    assert conversation.assignee == setup["agent"]
+    mine = desk.get("/desk/lists/mine/").content.decode()
+    assert conversation.reference in mine and "/take/" not in mine

@@ -31,7 +31,14 @@
     clearTimeout(pending[selector]);
     pending[selector] = setTimeout(function () {
       var target = document.querySelector(selector);
-      if (target) { window.htmx.ajax("GET", url, { source: target, target: target, swap: swap || "innerHTML" }); }
+      if (!target) { return; }
+      // Replacing the element under the keyboard focus would throw the agent back to the top of the page:
+      // lists wait until the focus leaves them (forms are never refreshed from events).
+      if (target.getAttribute("data-live-list") && target.contains(document.activeElement)) {
+        refresh(selector, url, swap);
+        return;
+      }
+      window.htmx.ajax("GET", url, { source: target, target: target, swap: swap || "innerHTML" });
     }, 150);
   }
 
