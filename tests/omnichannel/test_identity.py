@@ -162,6 +162,8 @@ def test_merge_from_the_desk_fragment(two_channel_citizen):
     duplicate_case.refresh_from_db()
     assert duplicate_case.contact == data["contact"]
     assert Contact.objects.get(pk=duplicate.pk).merged_into == data["contact"]
+    old_link = data["client"].get(f"/hooks/contacts/{duplicate.pk}/timeline/")
+    assert old_link.status_code == 200 and "Jane here" in old_link.content.decode()
     again = data["client"].post(f"/hooks/contacts/{data['contact'].pk}/merge/", {"other": data["contact"].pk})
     assert again.status_code == 400
     bad = data["client"].post(f"/hooks/contacts/{data['contact'].pk}/merge/", {"other": "abc"})

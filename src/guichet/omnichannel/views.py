@@ -141,6 +141,14 @@ def _wants_fragment(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true" or request.GET.get("fragment") == "1"
 
 
+def _current_contact(request: HttpRequest, contact_id: int) -> Contact:
+    """Old links to a merged contact lead to the contact that absorbed it (then the usual access check)."""
+    contact = Contact.objects.filter(pk=contact_id).first()
+    if contact is None:
+        raise Http404("No such contact.")
+    return access_contact(request.user, follow_merges(contact).pk)
+
+
 def _timeline_context(request: HttpRequest, contact: Contact) -> dict:
     agent = agent_of(request.user)
     visible = set(conversations_for_agent(agent).filter(contact=contact).values_list("pk", flat=True))
@@ -157,7 +165,7 @@ def _visible_contacts(agent):  # type: ignore[no-untyped-def]
 @login_required
 @require_GET
 def contact_timeline_view(request: HttpRequest, contact_id: int) -> HttpResponse:
-    contact = follow_merges(access_contact(request.user, contact_id))
+    contact = _current_contact(request, contact_id)
     template = "omnichannel/timeline_fragment.html" if _wants_fragment(request) else "omnichannel/timeline.html"
     return render(request, template, _timeline_context(request, contact))
 
@@ -165,7 +173,7 @@ def contact_timeline_view(request: HttpRequest, contact_id: int) -> HttpResponse
 @login_required
 @require_GET
 def merge_suggestions_view(request: HttpRequest, contact_id: int) -> HttpResponse:
-    contact = follow_merges(access_contact(request.user, contact_id))
+    contact = _current_contact(request, contact_id)
     agent = agent_of(request.user)
     return render(request, "omnichannel/merge_suggestions.html",
                   {"contact": contact, "suggestions": suggested_merges(contact, _visible_contacts(agent))})
@@ -195,7 +203,7 @@ def merge_view(request: HttpRequest, contact_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def reply_via_view(request: HttpRequest, contact_id: int) -> HttpResponse:
-    contact = follow_merges(access_contact(request.user, contact_id))
+    contact = _current_contact(request, contact_id)
     agent = agent_of(request.user)
     try:
         actions.reply_via(agent, contact, request.POST.get("via", ""), request.POST.get("body", ""))
