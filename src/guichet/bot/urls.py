@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from guichet.bot import views
 
 app_name = "bot"
-urlpatterns: list = []
+urlpatterns = [
+    path("handback/<str:reference>/", views.handback, name="handback"),
+    path("insights/", views.insights, name="insights"),
+]

@@ -1,0 +1,51 @@
+"""Thin views: hand a conversation back to the virtual agent (desk), and the editors' insights page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from guichet.bot.access import require_editor
+from guichet.bot.actions import hand_back_to_bot
+from guichet.bot.insights import cluster_turns, unanswered_turns
+from guichet.conversations.access import access_conversation, agent_of
+from guichet.conversations.actions import ActionError
+
+
+@login_required
+@require_POST
+def handback(request: HttpRequest, reference: str) -> HttpResponse:
+    """POST /bot/handback/<reference>/ -> JSON {"reference", "status"} or {"error", "message"} with 4xx."""
+    agent = agent_of(request.user)
+    conversation = access_conversation(request.user, reference)
+    try:
+        conversation = hand_back_to_bot(agent, conversation)
+    except ActionError as error:
+        return JsonResponse({"error": error.code, "message": error.message}, status=error.status)
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return JsonResponse({"reference": conversation.reference, "status": conversation.status})
+
+
+@login_required
+def insights(request: HttpRequest) -> HttpResponse:
+    require_editor(request.user)
+    try:
+        days = max(1, min(int(request.GET.get("days", 30)), 365))
+    except ValueError:
+        days = 30
+    clusters = cluster_turns(unanswered_turns(days))
+    for cluster in clusters:
+        field = f"{cluster.language}_title"
+        other = "en_phrasings" if cluster.language == "en" else "fr_phrasings"
+        examples = cluster.distinct_examples()
+        cluster.create_url = reverse("knowledge:new") + "?" + urlencode(
+            {field: examples[0], other: "\n".join(examples[1:])})
+    return render(request, "bot/insights.html", {"clusters": clusters, "days": days})
