@@ -335,3 +335,12 @@ def test_take_from_the_waiting_list_opens_the_conversation(setup):
     assert conversation.assignee == setup["agent"]
     mine = desk.get("/desk/lists/mine/").content.decode()
     assert conversation.reference in mine and "/take/" not in mine
+
+
+def test_stable_conversation_link_opens_the_desk_page_with_the_same_access_rules(setup):
+    mine = make_conversation(setup["inbox"], first_message="one")
+    theirs = make_conversation(setup["other_inbox"], first_message="two")
+    desk = DeskClient(setup["agent"])
+    response = desk.get(f"/conversations/{mine.reference}/")
+    assert response.status_code == 302 and response["Location"] == f"/desk/c/{mine.reference}/"
+    assert desk.get(f"/conversations/{theirs.reference}/").status_code == 403

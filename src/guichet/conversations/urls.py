@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from guichet.conversations import views
 
 app_name = "conversations"
-urlpatterns: list = []
+urlpatterns = [
+    path("<str:reference>/", views.detail, name="detail"),
+]
