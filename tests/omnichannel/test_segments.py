@@ -42,3 +42,14 @@ def test_numbering_adjusts_when_parts_reach_ten():
     assert len(parts) >= 10
     assert parts[-1].endswith(f"({len(parts)}/{len(parts)})")
     assert all(text_units(p, "gsm7") <= 153 for p in parts)
+
+
+def test_long_automatic_answers_are_shortened_with_the_link():
+    from guichet.omnichannel.segments import shorten
+
+    answer = " ".join(["You can renew your benefits online or at any service centre with two pieces of ID."] * 8)
+    short = shorten(answer, 2, "https://www.canada.ca/en/services/benefits.html")
+    assert len(split_sms(short)) == 2
+    assert short.endswith("… https://www.canada.ca/en/services/benefits.html")
+    assert answer.startswith(short.split("…")[0])
+    assert shorten("Short answer.", 2, "https://example.ca/a") == "Short answer. https://example.ca/a"

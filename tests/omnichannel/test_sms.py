@@ -178,3 +178,14 @@ def test_a_flood_from_one_number_is_refused_with_429(sms_inbox, settings):
     assert statuses == [200, 200, 429]
     assert Message.objects.filter(channel="sms").count() == 2
     assert post_signed("/hooks/sms/test-sms/", inbound("message 0", sid="SMflood0")).status_code == 200  # replay
+
+
+def test_the_virtual_agent_answers_by_sms_in_a_few_segments(sms_inbox, fake_provider):
+    post_signed("/hooks/sms/test-sms/", fixture_form("sms_inbound.json"))
+    conversation = Conversation.objects.get()
+    answer = " ".join(["Passports take about ten business days when you apply in person with a guarantor."] * 6)
+    conv.post_message(conversation, answer, author_kind=Message.Author.BOT,
+                      metadata={"source_url": "https://www.canada.ca/passports"})
+    run_due_jobs()
+    bodies = [r["form"]["Body"] for r in fake_provider.requests]
+    assert len(bodies) == 3 and bodies[-1].endswith("https://www.canada.ca/passports (3/3)")

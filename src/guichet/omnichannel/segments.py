@@ -75,3 +75,21 @@ def _split_with_suffix(text: str, encoding: str, total: int) -> list[str]:
         chunk, words = _take(words, PER_SEGMENT[encoding] - len(suffix), encoding)
         parts.append(chunk)
     return [f"{chunk} ({index}/{len(parts)})" for index, chunk in enumerate(parts, start=1)]
+
+
+def shorten(text: str, max_parts: int, link: str = "") -> str:
+    """Cut a long automatic answer to at most `max_parts` parts, at a word, ending with "…" and the link to
+    the full answer (if any). People's messages are never cut; this is for the virtual agent's answers."""
+    text = text.strip()
+    tail = f" {link}".rstrip() if link and link not in text else ""
+    if len(split_sms(text + tail)) <= max_parts:
+        return text + tail
+    words = text.split(" ")
+    low, high = 0, len(words)
+    while low < high:  # the longest prefix of words that still fits
+        middle = (low + high + 1) // 2
+        if len(split_sms(" ".join(words[:middle]) + "…" + tail)) <= max_parts:
+            low = middle
+        else:
+            high = middle - 1
+    return " ".join(words[:low]) + "…" + tail

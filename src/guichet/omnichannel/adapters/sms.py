@@ -19,7 +19,7 @@ from guichet.omnichannel.adapters.base import (
     SendResult,
     TemporaryFailure,
 )
-from guichet.omnichannel.segments import split_sms
+from guichet.omnichannel.segments import shorten, split_sms
 from guichet.omnichannel.twilio_auth import account_sid, auth_token, validate_request
 
 logger = logging.getLogger("guichet.omnichannel")
@@ -83,10 +83,19 @@ class TwilioSmsAdapter(ChannelAdapter):
                                                                         opted_out=True).exists():
             return SendResult(None, "failed", "The citizen opted out of text messages (STOP).")
         try:
-            sids = send_parts(self.inbox, to, split_sms(message.body), progress_of=message)
+            sids = send_parts(self.inbox, to, split_sms(sms_text(message)), progress_of=message)
         except ProviderRejected as exc:
             return SendResult(None, "failed", str(exc))
         return SendResult(provider_id=sids[0] if sids else None, status="sent")
+
+
+def sms_text(message: Message) -> str:
+    """What goes out by text: the virtual agent's answers are kept to a few segments with a link to the full
+    answer; agents' words go out whole."""
+    if message.author_kind != Message.Author.BOT:
+        return message.body
+    max_parts = int(getattr(settings, "GUICHET_SMS_BOT_MAX_PARTS", 3))
+    return shorten(message.body, max_parts, str((message.metadata or {}).get("source_url", "")))
 
 
 def send_parts(inbox, to: str, parts: list[str], progress_of: Message | None = None) -> list[str]:  # type: ignore[no-untyped-def]
