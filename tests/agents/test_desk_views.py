@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from guichet.conversations import actions
 from guichet.conversations.models import Conversation, Message
@@ -344,3 +346,17 @@ def test_stable_conversation_link_opens_the_desk_page_with_the_same_access_rules
     response = desk.get(f"/conversations/{mine.reference}/")
     assert response.status_code == 302 and response["Location"] == f"/desk/c/{mine.reference}/"
     assert desk.get(f"/conversations/{theirs.reference}/").status_code == 403
+
+
+def test_desk_page_queries_do_not_grow_with_the_number_of_conversations(setup, django_assert_max_num_queries):
+    for number in range(3):
+        make_conversation(setup["inbox"], first_message=f"question {number}")
+    desk = DeskClient(setup["agent"])
+    desk.get("/desk/")
+    with CaptureQueriesContext(connection) as few:
+        desk.get("/desk/")
+    for number in range(20):
+        make_conversation(setup["inbox"], first_message=f"more {number}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = desk.get("/desk/")
+    assert page.content.decode().count("more ") == 20
