@@ -65,7 +65,7 @@ def set_presence(agent: AgentProfile, presence: str) -> AgentProfile:
     """Change presence (idempotent). Available -> routing runs; offline -> the grace timer starts."""
     presence = check_presence(presence)
     with transaction.atomic():
-        agent = AgentProfile.objects.select_for_update().get(pk=agent.pk)
+        agent = AgentProfile.objects.select_for_update(no_key=True).get(pk=agent.pk)
         if agent.presence == presence:
             return agent
         previous = agent.presence
@@ -118,7 +118,7 @@ def close_connection(agent: AgentProfile, channel_name: str) -> int:
 
 def _connection_lost(agent_id: int) -> None:
     with transaction.atomic():
-        current = AgentProfile.objects.select_for_update().get(pk=agent_id)
+        current = AgentProfile.objects.select_for_update(no_key=True).get(pk=agent_id)
         if current.presence == AgentProfile.Presence.AVAILABLE:
             current = set_presence(current, AgentProfile.Presence.AWAY)
         if current.presence != AgentProfile.Presence.OFFLINE:  # offline already started its own timer
@@ -140,7 +140,7 @@ def requeue_open_work(agent_id: int, *, reason: str = "presence_lost") -> int:
     from guichet.routing.models import CallbackRequest
 
     with transaction.atomic():
-        agent = AgentProfile.objects.select_for_update().get(pk=agent_id)
+        agent = AgentProfile.objects.select_for_update(no_key=True).get(pk=agent_id)
         if not has_vanished(agent):
             return 0
         open_ids = list(Conversation.objects.filter(
@@ -173,7 +173,7 @@ def start_wrap_up(agent_id: int, seconds: int) -> None:
     if seconds <= 0:
         return
     with transaction.atomic():
-        agent = AgentProfile.objects.select_for_update().get(pk=agent_id)
+        agent = AgentProfile.objects.select_for_update(no_key=True).get(pk=agent_id)
         if agent.presence != AgentProfile.Presence.AVAILABLE:
             return
         agent = set_presence(agent, AgentProfile.Presence.WRAP_UP)
@@ -184,7 +184,7 @@ def start_wrap_up(agent_id: int, seconds: int) -> None:
 @job_handler(WRAP_UP_JOB)
 def _wrap_up_ended(payload: dict[str, Any]) -> None:
     with transaction.atomic():
-        agent = AgentProfile.objects.select_for_update().filter(pk=int(payload["agent"])).first()
+        agent = AgentProfile.objects.select_for_update(no_key=True).filter(pk=int(payload["agent"])).first()
         if agent is None or agent.presence != AgentProfile.Presence.WRAP_UP:
             return
         if _stamp(agent.presence_changed_at) != payload["since"]:

@@ -204,12 +204,13 @@ def _lock_agents(team_ids: frozenset[int], extra_ids: set[int]) -> list[AgentPro
     query = Q(pk__in=members, presence=AgentProfile.Presence.AVAILABLE)
     if extra_ids:
         query |= Q(pk__in=extra_ids)
-    return list(AgentProfile.objects.select_for_update(of=("self",)).filter(query).order_by("pk"))
+    # no_key: rows that merely reference the agent (messages they write) need not wait for a router.
+    return list(AgentProfile.objects.select_for_update(no_key=True, of=("self",)).filter(query).order_by("pk"))
 
 
 def _lock_waiting(queue: Queue, limit: int) -> list[Conversation]:
     # of=("self",): the inbox join must not be locked (and PostgreSQL refuses nullable sides of outer joins).
-    return list(Conversation.objects.select_for_update(of=("self",)).select_related("inbox")
+    return list(Conversation.objects.select_for_update(no_key=True, of=("self",)).select_related("inbox")
                 .filter(queue=queue, status=Conversation.Status.QUEUED)
                 .order_by("priority", "queued_at", "id")[:limit])
 
@@ -511,7 +512,7 @@ def set_agent_teams(actor: AgentProfile, agent: AgentProfile, team_ids: Iterable
     """Move an agent between teams (and so queues). Returns False when nothing changed (a replayed form)."""
     wanted = set(team_ids)
     with transaction.atomic():
-        agent = AgentProfile.objects.select_for_update().get(pk=agent.pk)
+        agent = AgentProfile.objects.select_for_update(no_key=True).get(pk=agent.pk)
         current = set(agent.teams.values_list("pk", flat=True))
         if wanted == current:
             return False
@@ -531,7 +532,7 @@ def set_agent_teams(actor: AgentProfile, agent: AgentProfile, team_ids: Iterable
 def set_agent_skills(actor: AgentProfile, agent: AgentProfile, skills: Any) -> bool:
     cleaned = check_skills(skills)
     with transaction.atomic():
-        agent = AgentProfile.objects.select_for_update().get(pk=agent.pk)
+        agent = AgentProfile.objects.select_for_update(no_key=True).get(pk=agent.pk)
         if (agent.skills or {}) == cleaned:
             return False
         previous = agent.skills
@@ -547,7 +548,7 @@ def set_agent_skills(actor: AgentProfile, agent: AgentProfile, skills: Any) -> b
 def set_agent_capacity(actor: AgentProfile, agent: AgentProfile, capacity: Any) -> bool:
     cleaned = check_agent_capacity(capacity)
     with transaction.atomic():
-        agent = AgentProfile.objects.select_for_update().get(pk=agent.pk)
+        agent = AgentProfile.objects.select_for_update(no_key=True).get(pk=agent.pk)
         if {k: int(v) for k, v in (agent.capacity or {}).items()} == cleaned:
             return False
         previous = agent.capacity

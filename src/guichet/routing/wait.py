@@ -67,13 +67,13 @@ def queue_stats(queue: Queue) -> QueueStats:
         .values_list("capacity", flat=True))
     concurrency: dict[str, float] = {}
     for channel in engine.CHANNELS:
-        slots = [_capacity(cap or {}, channel) for cap in staffed]
+        slots = [capacity_for(cap or {}, channel) for cap in staffed]
         serving = [slot for slot in slots if slot > 0]
         concurrency[channel] = sum(serving) / len(serving) if serving else 1.0
     return QueueStats(max(1.0, mean_handle), abandoned / left if left else 0.0, len(staffed), concurrency)
 
 
-def _capacity(capacity: dict[str, int], channel: str) -> int:
+def capacity_for(capacity: dict[str, int], channel: str) -> int:
     # As in the engine: a callback is an outbound call and uses the voice capacity unless it has its own.
     if channel == "callback":
         return int(capacity.get("callback", capacity.get("voice", 0)))
