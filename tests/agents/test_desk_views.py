@@ -298,14 +298,21 @@ def test_handoff_context_and_contact_panel(setup):
     hidden = make_conversation(setup["other_inbox"], contact, first_message="Other team")
     actions.enqueue_conversation(conversation, context={
         "summary": "Asks about <b>passport</b> renewal",
+        "reason": "requested_person",
         "detected_language": "fr",
+        "transcript": [{"author": "contact", "text": "passport?"}, {"author": "bot", "text": "Here is how"}],
         "candidates": [{"title": "Renew a passport", "score": 0.8123}],
         "answers": {"postal_code": "K1A 0B1"},
+        "handed_off_at": "2026-03-02T15:04:00+00:00",
+        "unexpected_key": {"nested": [1, 2]},
     })
     page = DeskClient(setup["agent"]).get(f"/desk/c/{conversation.reference}/").content.decode()
     assert "What the virtual agent learned" in page
     assert "Asks about &lt;b&gt;passport&lt;/b&gt; renewal" in page
     assert "Renew a passport" in page and "0.81" in page and "K1A 0B1" in page
+    assert "The citizen asked for a person" in page
+    assert "Virtual agent:</span> Here is how" in page and "Citizen:</span> passport?" in page
+    assert "Unexpected key" in page and "Nested" in page
     assert "Jo Citizen" in page and "jo@example.org" in page and "badge-ok" in page
     assert earlier.reference in page
     assert hidden.reference not in page

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from guichet.conversations.models import Message
@@ -27,10 +30,27 @@ CONTEXT_LABELS = {
     "intent": _("Topic"),
     "topic": _("Topic"),
     "sentiment": _("Sentiment"),
+    "transcript": _("Conversation with the virtual agent"),
+    "flow": _("Guided dialogue"),
+    "handed_off_at": _("Handed off at"),
+}
+
+# Why the virtual agent handed off (codes written by guichet.bot); unknown codes are shown humanised.
+REASON_LABELS = {
+    "requested_person": _("The citizen asked for a person"),
+    "repeated_failure": _("The virtual agent did not understand several times"),
+    "negative_feedback": _("The citizen said the answer did not help"),
+    "none_of_these": _("None of the suggested answers fit"),
+    "article_withdrawn": _("The matching answer was withdrawn"),
+    "bot_error": _("The virtual agent had a technical problem"),
+    "no_words": _("The message had no words the virtual agent could use"),
+    "low_confidence": _("No answer was a confident match"),
+    "ambiguous": _("Several answers were equally likely"),
 }
 # The most useful keys first, in this order; the rest follow alphabetically.
 CONTEXT_ORDER = ["summary", "transcript_summary", "reason", "intent", "topic", "language", "detected_language",
-                 "language_confidence", "candidates", "articles", "answers", "collected", "slots"]
+                 "language_confidence", "candidates", "articles", "answers", "collected", "slots", "flow",
+                 "transcript", "handed_off_at"]
 
 
 def humanise(key: str) -> str:
@@ -66,12 +86,45 @@ def format_scalar(value: Any) -> str:
     return str(value)
 
 
+def shape_dialogue(value: Any) -> dict[str, Any] | None:
+    """The bot's transcript ([{"author", "text"}]) as lines with translated author labels."""
+    if not (isinstance(value, list) and all(isinstance(item, dict) and "text" in item for item in value)):
+        return None
+    authors = dict(Message.Author.choices)
+    lines = [{"author": str(authors.get(item.get("author"), item.get("author") or "")),
+              "kind": str(item.get("author") or ""), "text": format_scalar(item.get("text"))} for item in value]
+    return {"kind": "dialogue", "lines": lines}
+
+
+def shape_moment(value: Any) -> dict[str, Any] | None:
+    moment = parse_datetime(value) if isinstance(value, str) else None
+    if moment is None:
+        return None
+    return {"kind": "text", "value": date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")}
+
+
+def shape_reason(value: Any) -> dict[str, Any] | None:
+    if not isinstance(value, str):
+        return None
+    return {"kind": "text", "value": str(REASON_LABELS.get(value, value.replace("_", " ").capitalize()))}
+
+
+SPECIAL_SHAPES = {"transcript": shape_dialogue, "handed_off_at": shape_moment, "reason": shape_reason}
+
+
 @register.filter
 def handoff_sections(context: Any) -> list[tuple[str, dict[str, Any]]]:
     if not isinstance(context, dict):
         return []
     keys = [k for k in CONTEXT_ORDER if k in context] + sorted(k for k in context if k not in CONTEXT_ORDER)
-    return [(humanise(key), shape(context[key])) for key in keys if context[key] not in (None, "", [], {})]
+    sections = []
+    for key in keys:
+        value = context[key]
+        if value in (None, "", [], {}):
+            continue
+        special = SPECIAL_SHAPES.get(key)
+        sections.append((humanise(key), (special(value) if special else None) or shape(value)))
+    return sections
 
 
 @register.filter
