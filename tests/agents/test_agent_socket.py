@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import User
 from django.test import Client
 
 from guichet.asgi import application
@@ -120,6 +121,13 @@ async def test_citizen_typing_reaches_the_subscribed_agent():
 
 async def test_anonymous_socket_is_refused():
     _tab, connected, code = await agent_socket(None)
+    assert not connected
+    assert code == 4401
+
+
+async def test_signed_in_user_without_agent_profile_is_refused():
+    await database_sync_to_async(User.objects.create_user)(username="visitor", password=PASSWORD)
+    _tab, connected, code = await agent_socket("visitor")
     assert not connected
     assert code == 4401
 

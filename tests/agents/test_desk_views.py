@@ -62,9 +62,10 @@ def test_another_teams_conversation_gives_403_and_changes_nothing(setup):
     page = desk.get(f"/desk/c/{theirs.reference}/")
     assert page.status_code == 403
     assert "belongs to a team you are not part of" in page.content.decode()
-    for verb in ("reply", "note", "take", "resolve"):
-        response = desk.post(f"/desk/c/{theirs.reference}/{verb}/", {"body": "hello"})
+    for verb in ("reply", "note", "take", "resolve", "reopen", "transfer"):
+        response = desk.post(f"/desk/c/{theirs.reference}/{verb}/", {"body": "hello", "target": "team:general"})
         assert response.status_code == 403
+    assert desk.get(f"/desk/c/{theirs.reference}/part/transcript/").status_code == 403
     theirs.refresh_from_db()
     assert theirs.status == Conversation.Status.QUEUED and theirs.assignee is None
     assert list(theirs.messages.values_list("body", flat=True)) == ["Benefits question"]
