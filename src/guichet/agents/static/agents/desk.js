@@ -175,7 +175,8 @@
 
   // Ctrl+Enter (Cmd+Enter) sends the reply or the note.
   document.addEventListener("keydown", function (e) {
-    if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.tagName === "TEXTAREA") {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.tagName === "TEXTAREA" &&
+        e.target.closest(".compose")) {
       var form = e.target.form;
       if (form) { e.preventDefault(); form.requestSubmit(); }
     }
