@@ -1,0 +1,1 @@
+from tests.bot.conftest import demo_kb, warm_embeddings  # noqa: F401 - shared fixtures
