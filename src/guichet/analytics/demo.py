@@ -112,7 +112,7 @@ class _Builder:
 
     def day(self, plan: InboxPlan, day: date, days_ago: int) -> None:
         surge = SURGE_FACTOR if plan.surge and days_ago in SURGE_DAYS_AGO else 1.0
-        trend = 1 + 0.004 * (60 - days_ago)
+        trend = 1 + 0.004 * max(0, 60 - days_ago)  # gentle growth over the last two months
         count = int(self.rng.poisson(plan.per_day * WEEKDAY_FACTOR[day.weekday()] * surge * trend))
         minutes = np.sort(self.rng.choice(24 * 60, size=count, p=self.minute_weights))
         midnight = timezone.make_aware(datetime.combine(day, time.min), self.tz)
