@@ -171,7 +171,8 @@ def test_hanging_up_while_waiting_closes_the_silent_call(voice_inbox):
     assert conversation.messages.filter(metadata__call__event="abandoned").count() == 1
 
 
-def test_spoken_question_goes_to_the_virtual_agent_and_is_read_back(voice_inbox, monkeypatch):
+def test_spoken_question_goes_to_the_virtual_agent_and_is_read_back(voice_inbox, monkeypatch,
+                                                                   django_capture_on_commit_callbacks):
     voice_inbox.bot_enabled = True
     voice_inbox.config = {**voice_inbox.config, "ivr_menu": []}
     voice_inbox.save()
@@ -179,7 +180,8 @@ def test_spoken_question_goes_to_the_virtual_agent_and_is_read_back(voice_inbox,
 
     def answer_text(conversation, text):
         asked.append((conversation.reference, text))
-        return "Vous pouvez renouveler en ligne." if "renouveler" in text else None
+        return "Vous pouvez renouveler en ligne. Plus : https://www.canada.ca/fr.html" if "renouveler" in text \
+            else None
 
     monkeypatch.setattr(ivr, "answerer", lambda: answer_text)
     call("/hooks/voice/test-voice/")
@@ -187,13 +189,14 @@ def test_spoken_question_goes_to_the_virtual_agent_and_is_read_back(voice_inbox,
     assert root.find("Gather").get("action").startswith("/hooks/voice/test-voice/bot/")
     assert root.find("Gather").get("input") == "dtmf speech"
     assert root.find("Gather").get("language") == "fr-CA"
-    _response, root = call("/hooks/voice/test-voice/bot/", {"SpeechResult": "Comment renouveler mes prestations",
-                                                            "Confidence": "0.92"})
+    with django_capture_on_commit_callbacks(execute=True):  # the written dialogue must not answer as well
+        _response, root = call("/hooks/voice/test-voice/bot/", {"SpeechResult": "Comment renouveler mes prestations",
+                                                                "Confidence": "0.92"})
     assert says(root)[0] == ("fr-CA", "Vous pouvez renouveler en ligne.")
     conversation = Conversation.objects.get()
     assert asked == [(conversation.reference, "Comment renouveler mes prestations")]
     bot = conversation.messages.get(author_kind=Message.Author.BOT)
-    assert bot.metadata["spoken"] is True
+    assert bot.metadata["spoken"] is True and bot.body.endswith("https://www.canada.ca/fr.html")
     citizen = conversation.messages.get(author_kind=Message.Author.CONTACT)
     assert citizen.channel == "voice" and citizen.body == "Comment renouveler mes prestations"
 

@@ -89,20 +89,27 @@ def choose_menu_entry(session: CallSession, entry: dict[str, Any], label: str) -
 
 
 def caller_said(session: CallSession, text: str, confidence: str = "") -> tuple[Message, bool]:
-    """The caller's words (speech or keys), answered inline by the IVR. A provider retry of the same webhook
-    (same call, same words) stores nothing new: (message, created)."""
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-    received = conv.receive_message(
-        session.conversation, text, provider_id=f"{session.call_sid}:said:{digest}", channel="voice",
-        language=session.language,
-        metadata={"voice": {"from": session.from_number, "call_sid": session.call_sid,
-                            "confidence": confidence}, "answered_inline": True},
-    )
-    if received.created:
+    """The caller's words (speech or keys), answered inline by the IVR through `answer_text`.
+
+    Stored with `post_message` rather than `receive_message`: the latter wakes the virtual agent's written
+    dialogue (BOT_HOOKS), which would answer a second time in text that no phone can carry. A provider retry
+    of the same webhook (same call, same words) stores nothing new: returns (message, created)."""
+    client_id = f"voice-{hashlib.sha256(f'{session.call_sid}|{text}'.encode()).hexdigest()[:40]}"
+    existing = Message.objects.filter(conversation_id=session.conversation_id, client_id=client_id).first()
+    if existing is not None:
+        return existing, False
+    with transaction.atomic():
+        message = conv.post_message(
+            session.conversation, text, author_kind=Message.Author.CONTACT, language=session.language,
+            client_id=client_id, metadata={"voice": {"from": session.from_number, "call_sid": session.call_sid,
+                                                     "confidence": confidence}, "spoken": True})
+        # Nothing to deliver: these are the caller's own words (the queued delivery job then does nothing).
+        Message.objects.filter(pk=message.pk).update(delivery_status="")
+        message.delivery_status = ""
         session.bot_turns += 1
         session.state = CallSession.State.BOT
         session.save(update_fields=["bot_turns", "state"])
-    return received.message, received.created
+    return message, True
 
 
 def bot_spoke(session: CallSession, answer: str) -> Message:

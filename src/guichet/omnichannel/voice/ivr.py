@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 from collections.abc import Callable
 
 from django.urls import reverse
@@ -35,6 +36,15 @@ AGENT_WORDS = {"agent", "agente", "person", "personne", "human", "humain", "oper
 def step_url(inbox: Inbox, step: str, **query: str) -> str:
     url = reverse("omnichannel:voice_step", args=[inbox.slug, step])
     return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+_TRAILING_LINK = re.compile(r"\s+[^\s.!?]{1,15}\s?:\s*https?://\S+\s*$")
+_LINK = re.compile(r"\s*https?://\S+")
+
+
+def speakable(text: str) -> str:
+    """Links cannot be heard: drop a closing "More: <url>" and any other URL from what is read aloud."""
+    return _LINK.sub("", _TRAILING_LINK.sub("", text)).strip()
 
 
 def say(target, text: str, language: str, inbox: Inbox) -> None:  # type: ignore[no-untyped-def]
@@ -167,7 +177,7 @@ def bot(session: CallSession, inbound: InboundMessage) -> VoiceResponse:
     if first_time:
         calls.bot_spoke(session, answer)
     response = VoiceResponse()
-    say(response, answer, session.language, session.inbox)
+    say(response, speakable(answer), session.language, session.inbox)
     follow = gather(session.inbox, "bot", session.language, timeout=8)
     speak(follow, session.inbox, session.language,
           lambda: _("You can ask another question, press 0 to speak with an agent, or hang up if you are done."))
