@@ -164,6 +164,8 @@ GUICHET_MAX_MESSAGE_CHARS = 4000
 # Per citizen session: at most N messages per window; per remote address: new sessions per window.
 GUICHET_RATE_LIMIT_MESSAGES = (int(os.environ.get("GUICHET_RATE_LIMIT_MESSAGES", "20")), 60)
 GUICHET_RATE_LIMIT_SESSIONS = (int(os.environ.get("GUICHET_RATE_LIMIT_SESSIONS", "30")), 300)
+# Agent sign-in attempts per username + address.
+GUICHET_RATE_LIMIT_LOGIN = (int(os.environ.get("GUICHET_RATE_LIMIT_LOGIN", "5")), 300)
 GUICHET_CITIZEN_TOKEN_MAX_AGE = 60 * 60 * 24 * 90
 
 # --- Background jobs -----------------------------------------------------------------------------------

@@ -82,3 +82,6 @@ class AgentConnection(models.Model):
     channel_name = models.CharField(max_length=200, unique=True)
     opened_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.agent_id}:{self.channel_name}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from guichet.agents.models import AgentProfile
 from guichet.conversations.models import Contact, Conversation
@@ -16,7 +17,7 @@ from guichet.conversations.models import Contact, Conversation
 def agent_of(user) -> AgentProfile:  # type: ignore[no-untyped-def]
     agent = getattr(user, "agent", None) if getattr(user, "is_authenticated", False) else None
     if agent is None:
-        raise PermissionDenied("An agent profile is required.")
+        raise PermissionDenied(_("An agent profile is required."))
     return agent
 
 
@@ -36,8 +37,8 @@ def access_conversation(user, reference: str, *, for_update: bool = False) -> Co
     conversation = queryset.filter(reference=reference).first()
     if conversation is None:
         if Conversation.objects.filter(reference=reference).exists():
-            raise PermissionDenied("This conversation belongs to another team.")
-        raise Http404("No such conversation.")
+            raise PermissionDenied(_("This conversation belongs to another team."))
+        raise Http404(_("No such conversation."))
     return conversation
 
 
@@ -46,9 +47,9 @@ def access_contact(user, contact_id: int) -> Contact:  # type: ignore[no-untyped
     agent = agent_of(user)
     contact = Contact.objects.filter(pk=contact_id).first()
     if contact is None:
-        raise Http404("No such contact.")
+        raise Http404(_("No such contact."))
     if not conversations_for_agent(agent).filter(contact=contact).exists():
-        raise PermissionDenied("This contact is not in your teams' conversations.")
+        raise PermissionDenied(_("This contact is not in your teams' conversations."))
     return contact
 
 
