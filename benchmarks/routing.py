@@ -291,12 +291,68 @@ def ewt_bench(seed: int, agents_staffed: int = 34, mean_handle_s: float = 240.0,
 # -------------------------------------------------------------------------------------------- DB layer
 
 
-def db_bench() -> dict[str, float]:
-    """Hook for the routing persistence layer (routing/actions.py): its engineer fills this in.
+def db_bench(agents: int = 200, conversations: int = 2000, workers: int = 4) -> dict[str, float]:
+    """The persistence layer (routing/actions.py) on PostgreSQL with `workers` concurrent OS processes.
 
-    It should return {"routing.db_assignments_per_s": ..., "routing.double_assignments": ...}.
+    A scratch database on the GUICHET_DATABASE_URL server is migrated and loaded with `conversations` waiting
+    conversations and `agents` available agents (chat 3 + email 2 each), then `workers` processes run
+    `route_waiting()` until nothing more can be assigned. `routing.db_assignments_per_s` = assignments / wall
+    time of that phase (process start-up excluded); `routing.double_assignments` comes from the assignment log (must be 0).
     """
-    return {}
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    from urllib.parse import urlsplit, urlunsplit
+
+    url = os.environ.get("GUICHET_DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        print("routing.db_bench: skipped (set GUICHET_DATABASE_URL to a PostgreSQL server)")
+        return {}
+    import psycopg
+
+    root = Path(__file__).resolve().parents[1]
+    name = f"guichet_bench_{os.getpid()}"
+    parts = urlsplit(url)
+    scratch_url = urlunsplit(parts._replace(path=f"/{name}"))
+    admin = psycopg.connect(url, autocommit=True)
+    admin.execute(f'CREATE DATABASE "{name}"')
+    env = {**os.environ, "GUICHET_DATABASE_URL": scratch_url, "DJANGO_SETTINGS_MODULE": "guichet.settings",
+           "GUICHET_LOG_LEVEL": "WARNING", "PYTHONPATH": str(root / "src")}
+    env.pop("GUICHET_REDIS_URL", None)
+
+    def run(*args: str) -> str:
+        done = subprocess.run([sys.executable, *args], env=env, cwd=root, capture_output=True, text=True,
+                              check=False)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr[-2000:])
+        return done.stdout
+
+    try:
+        run("manage.py", "migrate", "--noinput")
+        run("-m", "guichet.routing.stress", "seed", "--agents", str(agents), "--conversations", str(conversations))
+        children = [subprocess.Popen([sys.executable, "-m", "guichet.routing.stress", "drain"], env=env, cwd=root,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                    for _ in range(workers)]
+        outputs = [child.communicate()[0] for child in children]
+        # Wall time of the routing phase: the slowest worker's own clock (process start-up left out).
+        elapsed = max(float(line.split()[1]) for out in outputs for line in out.splitlines()
+                      if line.startswith("elapsed "))
+        assigned = sum(int(line.split()[1]) for out in outputs for line in out.splitlines()
+                       if line.startswith("assigned "))
+        checks = dict(line.split() for line in run("-m", "guichet.routing.stress", "check").splitlines()
+                      if line.split()[0] in {"double_assignments", "over_capacity", "missed"})
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+    return {
+        "routing.db_assignments_per_s": round(assigned / elapsed, 1),
+        "routing.db_assigned": assigned,
+        "routing.db_workers": workers,
+        "routing.double_assignments": int(checks["double_assignments"]),
+        "routing.db_over_capacity": int(checks["over_capacity"]),
+        "routing.db_missed_assignments": int(checks["missed"]),
+    }
 
 
 def main() -> None:

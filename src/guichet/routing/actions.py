@@ -210,7 +210,8 @@ def _lock_agents(team_ids: frozenset[int], extra_ids: set[int]) -> list[AgentPro
 
 def _lock_waiting(queue: Queue, limit: int) -> list[Conversation]:
     # of=("self",): the inbox join must not be locked (and PostgreSQL refuses nullable sides of outer joins).
-    return list(Conversation.objects.select_for_update(no_key=True, of=("self",)).select_related("inbox")
+    return list(Conversation.objects.select_for_update(no_key=True, of=("self",))
+                .select_related("inbox", "contact", "queue")
                 .filter(queue=queue, status=Conversation.Status.QUEUED)
                 .order_by("priority", "queued_at", "id")[:limit])
 

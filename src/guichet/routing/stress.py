@@ -6,6 +6,7 @@
 
 `churn`: citizens arrive, agents change presence, agents resolve work, with routing after each commit as in
 production. `drain`: only route (the benchmark pre-loads conversations and agents); prints `assigned N`.
+`seed` loads benchmark data (no routing); `check` prints the invariants' violations as `name N` lines.
 `invariants()` checks what must hold after any interleaving (used by the parent process).
 """
 
@@ -53,6 +54,42 @@ def churn(seed: int, ops: int) -> dict[str, int]:
                 conv.resolve_conversation(None, Conversation.objects.get(pk=rng.choice(assigned)))
                 done["resolved"] += 1
     return dict(done)
+
+
+def seed(agents: int, conversations: int) -> None:
+    """Benchmark data: 4 queues (web + email inboxes each), available agents, conversations already waiting."""
+    from datetime import timedelta
+
+    from django.contrib.auth.models import User
+    from django.utils import timezone
+
+    from guichet.agents.models import AgentProfile, Team
+    from guichet.conversations.models import Contact, Conversation, Inbox
+    from guichet.routing.models import Queue
+
+    rng = random.Random(11)
+    teams = [Team.objects.create(slug=f"team-{n}", name_en=f"Team {n}", name_fr=f"Équipe {n}") for n in range(4)]
+    inboxes = []
+    for n, team in enumerate(teams):
+        queue = Queue.objects.create(slug=f"queue-{n}", name_en=f"Queue {n}", name_fr=f"File {n}", team=team,
+                                     always_open=True, sticky_window_s=0)
+        for channel in ("web", "email"):
+            inboxes.append(Inbox.objects.create(slug=f"{channel}-{n}", name_en=channel, name_fr=channel,
+                                                channel=channel, default_queue=queue, bot_enabled=False,
+                                                languages=["en", "fr"]))
+    for n in range(agents):
+        user = User.objects.create(username=f"bench-agent-{n}")
+        profile = AgentProfile.objects.create(user=user, display_name=f"Agent {n}", presence="available",
+                                              languages=rng.choice([["en"], ["fr"], ["en", "fr"]]),
+                                              capacity={"chat": 3, "email": 2})
+        profile.teams.set(rng.sample(teams, rng.choice([1, 2])))
+    now = timezone.now()
+    contacts = Contact.objects.bulk_create([Contact(display_name=f"c{n}") for n in range(conversations)])
+    Conversation.objects.bulk_create([
+        Conversation(reference=f"BENCH-{n:07d}", contact=contacts[n], inbox=inbox, queue=inbox.default_queue,
+                     status="queued", language=rng.choice(["en", "fr"]),
+                     queued_at=now - timedelta(seconds=conversations - n))
+        for n, inbox in ((n, rng.choice(inboxes)) for n in range(conversations))])
 
 
 def drain() -> int:
@@ -111,7 +148,9 @@ def invariants() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["churn", "drain"])
+    parser.add_argument("mode", choices=["churn", "drain", "seed", "check"])
+    parser.add_argument("--agents", type=int, default=200)
+    parser.add_argument("--conversations", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--ops", type=int, default=150)
     args = parser.parse_args(argv)
@@ -119,6 +158,13 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     if args.mode == "churn":
         print(churn(args.seed, args.ops))
+    elif args.mode == "seed":
+        seed(args.agents, args.conversations)
+    elif args.mode == "check":
+        result = invariants()
+        print(f"double_assignments {result['double_assignments'] + result['mismatched']}")
+        print(f"over_capacity {len(result['over_capacity'])}")
+        print(f"missed {len(result['missed'])}")
     else:
         print(f"assigned {drain()}")
     print(f"elapsed {time.perf_counter() - started:.3f}")
