@@ -210,3 +210,12 @@ def test_pipe_command_stores_mail_and_reports_unknown_recipients(email_inbox, tm
     with pytest.raises(SystemExit) as unknown:
         call_command("ingest_email", "--to", "nobody@guichet.test", "--file", str(raw))
     assert unknown.value.code == 67
+
+
+def test_replies_go_to_the_reply_to_address(email_inbox, smtp_sink):
+    raw = fixture_bytes("new_request.eml").replace(b"Subject:", b"Reply-To: Jane at home <jane@home.example>\nSubject:")
+    result = ingest_email(raw, [INBOX_ADDRESS])
+    run_due_jobs()
+    rcpts, _ack = smtp_sink.messages[-1]
+    assert rcpts == ["jane@home.example"]
+    assert result.conversation.contact.identities.get().value == "jane.doe@example.ca"

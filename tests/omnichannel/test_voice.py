@@ -269,3 +269,11 @@ def test_a_retried_speech_webhook_is_stored_once(voice_inbox, monkeypatch):
     conversation = Conversation.objects.get()
     assert conversation.messages.filter(author_kind="contact").count() == 1
     assert conversation.messages.filter(author_kind="bot").count() == 1
+
+
+def test_webhooks_without_call_fields_are_400(voice_inbox):
+    form = {"AccountSid": "AC0", "To": "+15145550199"}
+    response = Client().post("/hooks/voice/test-voice/", form,
+                             HTTP_X_TWILIO_SIGNATURE=sign(BASE + "/hooks/voice/test-voice/", form))
+    assert response.status_code == 400
+    assert not CallSession.objects.exists()

@@ -236,7 +236,8 @@ def _email_body(parsed: ParsedEmail) -> tuple[str, bool]:
 
 def _store_email(inbox: Inbox, contact: Contact, parsed: ParsedEmail, inbound: InboundMessage) -> Ingested:
     body, truncated = _email_body(parsed)
-    metadata = {"email": {"from": parsed.from_address, "to": parsed.to_addresses, "subject": parsed.subject,
+    metadata = {"email": {"from": parsed.from_address, "reply_to": parsed.reply_to, "to": parsed.to_addresses,
+                          "subject": parsed.subject,
                           "message_id": parsed.message_id, "in_reply_to": parsed.in_reply_to,
                           "references": parsed.references[-10:], "quoted": parsed.quoted[:20000],
                           "html": parsed.html[:100000], "truncated": truncated,

@@ -19,10 +19,11 @@ def inbox_address(conversation: Conversation) -> str:
 
 
 def citizen_address(conversation: Conversation) -> str:
-    """Answer the address the citizen last wrote from in this conversation, else their e-mail identity."""
+    """Answer where the citizen's last e-mail asked (Reply-To, else From), else their e-mail identity."""
     inbound = conversation.messages.filter(author_kind=Message.Author.CONTACT, channel="email") \
         .order_by("-seq").values_list("metadata", flat=True).first()
-    address = ((inbound or {}).get("email") or {}).get("from", "")
+    headers = (inbound or {}).get("email") or {}
+    address = headers.get("reply_to") or headers.get("from", "")
     if not address:
         address = ContactIdentity.objects.filter(contact=conversation.contact, kind=ContactIdentity.Kind.EMAIL) \
             .order_by("-verified", "id").values_list("value", flat=True).first() or ""

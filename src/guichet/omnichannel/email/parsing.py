@@ -53,6 +53,7 @@ class ParsedEmail:
     text: str
     quoted: str = ""
     html: str = ""
+    reply_to: str = ""
     in_reply_to: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
     language: str = ""
@@ -162,6 +163,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
     except Exception as exc:  # noqa: BLE001
         raise MalformedEmail(f"unreadable body: {exc}") from exc
     fresh, quoted = split_quoted(text)
+    reply_to = one_line(parseaddr(str(message.get("Reply-To", "") or ""))[1], 254).lower()
     ids = message_ids(message.get("Message-ID"))
     return ParsedEmail(
         message_id=ids[0] if ids else f"<sha256-{hashlib.sha256(bytes(raw)).hexdigest()}@guichet.invalid>",
@@ -172,6 +174,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
         text=fresh,
         quoted=quoted,
         html=safe_html,
+        reply_to=reply_to if "@" in reply_to else "",
         in_reply_to=message_ids(message.get("In-Reply-To")),
         references=message_ids(message.get("References"))[-50:],
         language=one_line(str(message.get("Content-Language", "") or ""), 10).split(",")[0].strip().lower(),
