@@ -89,6 +89,11 @@ def test_reports_follow_the_supervisors_french_interface(clock):
     client = signed_in(ui_language="fr")
     page = client.get("/reports/", DAY_QUERY).content.decode()
     assert '<html lang="fr">' in page
+    assert "<h1>Rapports</h1>" in page
+    assert "Contacts présentés, traités et abandonnés" in page  # chart title
+    assert "40,0 %" in page  # French number format
     assert "File general" in page  # the queue's French name
     invalid = client.get("/reports/", {"start": "hier", "end": "2026-03-02"}).content.decode()
     assert "Saisissez une date valide." in invalid  # Django's own French catalogue
+    export = client.get("/reports/export.csv", DAY_QUERY).content.decode()
+    assert export.startswith("Période,Conversations,Présentés,Traités,Abandons")

@@ -51,9 +51,12 @@ def test_email_survey_link_records_the_rating_and_feeds_the_reports():
     page = Client().get(f"/{path}")
     assert page.status_code == 200
     assert '<html lang="fr">' in page.content.decode()
+    assert "Dites-nous comment nous avons fait" in page.content.decode()
     assert conversation.reference in page.content.decode()
+    assert "Êtes-vous satisfait de l’aide reçue? Donnez-nous une note de 1 à 5 ici" in body
     english = Client().get(f"/{path}?lang=en")
     assert '<html lang="en">' in english.content.decode()
+    assert "Tell us how we did" in english.content.decode()
 
     answer = Client().post(f"/{path}", {"rating": "3", "comment": "Correct"})
     assert answer.status_code == 200
@@ -159,11 +162,13 @@ async def test_widget_survey_prompt_and_rating_through_the_websocket():
     await database_sync_to_async(agent_resolves)()
     prompt = await receive_until(citizen, is_survey_event)
     survey = prompt["event"]["data"]["metadata"]["survey"]
-    assert survey["scale"] == 5 and survey["action"] == "survey.rate" and survey["question"]
+    assert survey == {"question": "Dans quelle mesure êtes-vous satisfait de cette conversation?", "scale": 5,
+                      "action": "survey.rate"}
 
     await citizen.send_json_to({"type": "action", "name": "survey.rate", "value": {"rating": 9}})
     error = await receive_until(citizen, lambda f: f["type"] == "error")
     assert error["code"] == "invalid_rating"
+    assert error["message"] == "Choisissez une note de 1 (très insatisfait) à 5 (très satisfait)."
     assert await database_sync_to_async(stored_rating)(conversation) == (None, "")
 
     await citizen.send_json_to({"type": "action", "name": "survey.rate",

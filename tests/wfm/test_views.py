@@ -95,6 +95,16 @@ def test_erlang_a_needs_a_positive_patience():
     assert int(kpi(ok.content.decode(), "Agents needed")) <= 55  # abandonment relieves the queue
 
 
+def test_calculator_speaks_the_supervisors_language():
+    client = Client()
+    client.force_login(make_agent(role="supervisor", ui_language="fr").user)
+    response = client.get("/wfm/", {**CALCULATOR, "aht_seconds": "-1"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Calculateur d’effectifs" in page
+    assert field_error(page, "aht_seconds") == "La durée moyenne de traitement doit être supérieure à zéro."
+
+
 def test_an_impossible_target_is_explained_on_the_service_level():
     response = signed_in().get("/wfm/", {**CALCULATOR, "calls_per_interval": "10000000"})
     assert response.status_code == 400
