@@ -142,7 +142,10 @@ def request_callback(session: CallSession) -> None:
                 conversation=conversation, status=CallbackRequest.Status.PENDING,
                 defaults={"phone": session.from_number, "language": session.language})
         else:
-            routing_request_callback(conversation, {"method": "phone", "phone": session.from_number})
+            try:
+                routing_request_callback(conversation, {"method": "phone", "phone": session.from_number})
+            except conv.ActionError as exc:  # e.g. an agent took it a moment ago: they see the note and call
+                logger.info("call.callback_not_queued sid=%s reason=%s", session.call_sid, exc.code)
         _mark_callback(session)
 
 
