@@ -48,6 +48,10 @@ def test_lost_connection_requeues_open_work_at_the_front_after_the_grace(desk, c
         later = make_conversation(inbox)  # arrives after the agent's conversations: waits behind them
     with committed():
         close_connection(agent, "ws-1")
+    assert refreshed(agent).presence == "available", "a page change reconnects at once: not away yet"
+    make_due("agents.connection_lost")
+    with committed():
+        run_due_jobs(kinds={"agents.connection_lost"})
     assert refreshed(agent).presence == "away"
     grace = Job.objects.get(kind="agents.presence_grace", status="pending")
     assert grace.run_at > timezone.now() + timedelta(seconds=50)  # default grace 60 s
@@ -68,10 +72,24 @@ def test_lost_connection_requeues_open_work_at_the_front_after_the_grace(desk, c
     assert any("keep your place" in body for body in notices)
 
 
+def test_moving_between_pages_does_not_make_the_agent_away(desk, committed):
+    _team, _inbox, agent, _first, _second = desk
+    with committed():
+        close_connection(agent, "ws-1")
+        open_connection(agent, "ws-2")
+    make_due("agents.connection_lost")
+    with committed():
+        run_due_jobs(kinds={"agents.connection_lost"})
+    assert refreshed(agent).presence == "available"
+    assert not Job.objects.filter(kind="agents.presence_grace").exists()
+
+
+@override_settings(GUICHET_PRESENCE_AWAY_DELAY_S=0)
 def test_coming_back_within_the_grace_keeps_the_work(desk, committed):
     _team, _inbox, agent, first, second = desk
     with committed():
         close_connection(agent, "ws-1")
+    assert refreshed(agent).presence == "away"
     open_connection(agent, "ws-2")
     with committed():
         set_presence(agent, "available")

@@ -1,7 +1,8 @@
 """Agent presence and connections, and what happens to an agent's work when they vanish.
 
 Presence: available / away / wrap_up / offline. Only available agents receive work (routing.engine).
-- The last websocket closing makes an available agent away, and schedules a *grace* job
+- The last websocket closing (and none back within `GUICHET_PRESENCE_AWAY_DELAY_S`, default 10 s: moving
+  between desk pages reconnects at once) makes an available agent away, and schedules a *grace* job
   (`GUICHET_PRESENCE_GRACE_S`, default 60 s). If by then the agent has not come back (no connection, not
   available) — or has gone offline — their open conversations go back to the queue at their original place
   (`enqueue_conversation(keep_place=True)`), so they are served before anybody who arrived later.
@@ -33,6 +34,7 @@ logger = logging.getLogger("guichet.agents")
 GRACE_JOB = "agents.presence_grace"
 WRAP_UP_JOB = "agents.wrap_up_end"
 SWEEP_JOB = "agents.sweep"
+LOST_JOB = "agents.connection_lost"
 
 
 class PresenceError(ValueError):
@@ -41,6 +43,10 @@ class PresenceError(ValueError):
 
 def grace_s() -> float:
     return float(getattr(settings, "GUICHET_PRESENCE_GRACE_S", 60))
+
+
+def away_delay_s() -> float:
+    return float(getattr(settings, "GUICHET_PRESENCE_AWAY_DELAY_S", 10))
 
 
 def stale_connection_s() -> float:
@@ -108,12 +114,28 @@ def touch_connection(channel_name: str) -> None:
 
 
 def close_connection(agent: AgentProfile, channel_name: str) -> int:
-    """Forget a websocket; returns how many remain. The last one closing makes the agent away."""
+    """Forget a websocket; returns how many remain. The last one closing makes the agent away.
+
+    Moving from one desk page to another closes the old page's socket just before the new one opens: the
+    agent is made away only if no connection is back after `GUICHET_PRESENCE_AWAY_DELAY_S` (default 10 s).
+    """
     AgentConnection.objects.filter(channel_name=channel_name).delete()
     remaining = AgentConnection.objects.filter(agent=agent).count()
     if remaining == 0:
-        _connection_lost(agent.pk)
+        delay = away_delay_s()
+        if delay <= 0:
+            _connection_lost(agent.pk)
+        else:
+            enqueue_job(LOST_JOB, {"agent": agent.pk}, delay_s=delay,
+                        key=f"lost:{agent.pk}:{timezone.now().timestamp()}")
     return remaining
+
+
+@job_handler(LOST_JOB)
+def _check_connection_lost(payload: dict[str, Any]) -> None:
+    agent_id = int(payload["agent"])
+    if not AgentConnection.objects.filter(agent_id=agent_id).exists():
+        _connection_lost(agent_id)
 
 
 def _connection_lost(agent_id: int) -> None:

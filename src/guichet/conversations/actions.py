@@ -354,6 +354,8 @@ def take_conversation(agent: AgentProfile, conversation: Conversation) -> Conver
             raise ActionError("conversation_resolved", _("This conversation is resolved."), 409)
         if conversation.assignee_id and conversation.assignee_id != agent.pk:
             raise ActionError("already_assigned", _("Another agent already has this conversation."), 409)
+        if conversation.assignee_id == agent.pk and conversation.status == Conversation.Status.ASSIGNED:
+            return conversation  # a replayed or stale "take": already theirs, nothing changes
         return assign_conversation(conversation, agent)
 
 
