@@ -8,6 +8,7 @@ stateless ASGI workers. Every variable is documented in README.md.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -205,4 +206,9 @@ GUICHET_SMTP_PORT = int(os.environ.get("GUICHET_SMTP_PORT", "1025"))
 GUICHET_SMTP_RECEIVER_PORT = int(os.environ.get("GUICHET_SMTP_RECEIVER_PORT", "2525"))
 
 # --- Processes started beside the web server by `python -m guichet serve` (argv lists) ------------------
-GUICHET_EXTRA_PROCESSES: list[list[str]] = []
+# The SMTP receiver is opt-in (make run turns it on) so test servers do not compete for its port.
+GUICHET_EXTRA_PROCESSES: list[list[str]] = (
+    [[sys.executable, "-m", "guichet", "smtp_receiver", "--host", "127.0.0.1",
+      "--port", str(GUICHET_SMTP_RECEIVER_PORT)]]
+    if env_bool("GUICHET_SMTP_RECEIVER", False) else []
+)

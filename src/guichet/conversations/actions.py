@@ -184,8 +184,11 @@ def _publish_message(conversation: Conversation, message: Message) -> None:
 
 def receive_message(conversation: Conversation, body: Any, *, client_id: str | None = None,
                     provider_id: str | None = None, channel: str = "", language: str | None = None,
-                    metadata: dict[str, Any] | None = None) -> Received:
-    """Store a citizen's message exactly once (by client or provider id) and wake whoever must act."""
+                    metadata: dict[str, Any] | None = None, notify_bot: bool = True) -> Received:
+    """Store a citizen's message exactly once (by client or provider id) and wake whoever must act.
+
+    `notify_bot=False` stores a turn the caller already answers itself (e.g. the voice IVR asks the bot directly).
+    """
     text = check_message_body(body)
     channel = channel or conversation.inbox.channel
     existing = _find_duplicate(conversation, client_id, channel, provider_id)
@@ -206,7 +209,7 @@ def receive_message(conversation: Conversation, body: Any, *, client_id: str | N
                 conversation.save(update_fields=["status"])
                 publish_conversation(conversation)
             _publish_message(conversation, message)
-            if conversation.status == Conversation.Status.BOT:
+            if notify_bot and conversation.status == Conversation.Status.BOT:
                 transaction.on_commit(lambda: _notify_bot(conversation.pk, message.pk))
     except IntegrityError:
         duplicate = _find_duplicate(conversation, client_id, channel, provider_id)
@@ -440,6 +443,38 @@ def reopen_conversation(actor: AgentProfile, conversation: Conversation) -> Conv
             raise ActionError("not_resolved", _("This conversation is still open."), 409)
         conversation.assignee = actor
         _reopen(conversation, by_citizen=False)
+        return conversation
+
+
+def set_conversation_language(conversation: Conversation, language: str) -> Conversation:
+    """Change the language of record (the citizen chose or clearly writes another language)."""
+    code = check_language(language, conversation.language)
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().select_related(
+            "queue", "inbox", "contact", "assignee").get(pk=conversation.pk)
+        if conversation.language == code:
+            return conversation
+        conversation.language = code
+        conversation.save(update_fields=["language"])
+        Contact.objects.filter(pk=conversation.contact_id).update(preferred_language=code)
+        publish_conversation(conversation)
+        return conversation
+
+
+def move_to_queue(conversation: Conversation, queue, *, priority: int | None = None) -> Conversation:  # type: ignore[no-untyped-def]
+    """Route a conversation through another queue (an IVR menu choice, a bot topic); waiting keeps its place."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().select_related(
+            "queue", "inbox", "contact", "assignee").get(pk=conversation.pk)
+        conversation.queue = queue
+        fields = ["queue"]
+        if priority is not None:
+            conversation.priority = priority
+            fields.append("priority")
+        conversation.save(update_fields=fields)
+        publish_conversation(conversation)
+        if conversation.status == Conversation.Status.QUEUED:
+            _route_on_commit()
         return conversation
 
 
