@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 import urllib.request
 
 import pytest
@@ -367,3 +369,49 @@ def test_agent_reply_arrives_live_with_an_unread_badge_while_the_chat_is_closed(
     citizen.locator(f"{LOG} li.msg--agent").wait_for(state="attached")
     assert citizen.locator(f"{WIDGET} .launcher__badge").is_hidden()
     assert launcher.inner_text().strip() == "Chat with us"
+
+
+HOSTILE_HOST_PAGE = """<!DOCTYPE html><html lang="fr"><head><title>Ailleurs</title>
+<style>* { color: red !important; font-size: 6px !important; } div, button { display: none !important; }
+li { list-style: square !important; }</style></head>
+<body><h1>Un autre site</h1><script src="{server}/widget.js" data-inbox="benefits-web" defer></script></body></html>"""
+
+
+@pytest.fixture
+def other_site(live_server):
+    """Another web site (another origin: its own port) whose page embeds the widget from the Guichet server."""
+    body = HOSTILE_HOST_PAGE.replace("{server}", live_server.url).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://localhost:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_widget_embedded_on_another_origin_talks_to_its_own_server_and_ignores_host_css(new_page, live_server,
+                                                                                        other_site):
+    page = new_page()
+    page.goto(f"{other_site}/services.html")
+    launcher = page.locator(f"{WIDGET} button.launcher")
+    assert launcher.inner_text().strip() == "Clavarder avec nous"  # the host page is French
+    assert launcher.is_visible()
+    assert launcher.evaluate("node => getComputedStyle(node).fontSize") == "16px"
+    launcher.click()
+    page.locator(f"{WIDGET} #gw-input").fill("Bonjour")
+    page.locator(f"{WIDGET} #gw-input").press("Enter")
+    page.locator(f"{LOG} li.msg--contact[data-state=sent]").wait_for()
+    assert page.evaluate("() => window.GuichetWidget.instances['benefits-web'].socketUrl") == (
+        live_server.url.replace("http://", "ws://") + "/ws/widget/benefits-web/")

@@ -403,6 +403,9 @@
   Widget.prototype.build = function () {
     var self = this;
     var host = el("div", { "data-guichet-widget": this.inbox, id: "guichet-widget-" + this.inbox });
+    // Inline and important: even `div { display: none !important }` on the host page cannot hide the chat.
+    host.style.setProperty("all", "initial", "important");
+    host.style.setProperty("display", "block", "important");
     document.body.appendChild(host);
     this.host = host;
     var root = host.attachShadow({ mode: "open" });
