@@ -277,3 +277,34 @@ def test_webhooks_without_call_fields_are_400(voice_inbox):
                              HTTP_X_TWILIO_SIGNATURE=sign(BASE + "/hooks/voice/test-voice/", form))
     assert response.status_code == 400
     assert not CallSession.objects.exists()
+
+
+def test_language_and_menu_choices_go_through_the_conversation_verbs(voice_inbox, captured_events,
+                                                                     django_capture_on_commit_callbacks):
+    call("/hooks/voice/test-voice/")
+    with django_capture_on_commit_callbacks(execute=True):
+        call("/hooks/voice/test-voice/language/", {"Digits": "2"})
+    updated = [event["data"] for event, _groups in captured_events if event["type"] == "conversation.updated"]
+    assert any(data.get("language") == "fr" for data in updated)
+    conversation = Conversation.objects.select_related("contact").get()
+    assert conversation.contact.preferred_language == "fr"
+    captured_events.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        call("/hooks/voice/test-voice/menu/", {"Digits": "1"})
+    moved = [event["data"] for event, _groups in captured_events if event["type"] == "conversation.updated"]
+    assert moved and Conversation.objects.get().queue.slug == "benefits"
+
+
+def test_the_callers_words_are_received_not_delivered(voice_inbox, monkeypatch):
+    from guichet.core.models import Job
+
+    voice_inbox.bot_enabled = True
+    voice_inbox.config = {**voice_inbox.config, "ivr_menu": []}
+    voice_inbox.save()
+    monkeypatch.setattr(ivr, "answerer", lambda: (lambda conversation, text: "Try the online form."))
+    call("/hooks/voice/test-voice/")
+    call("/hooks/voice/test-voice/language/", {"Digits": "1"})
+    call("/hooks/voice/test-voice/bot/", {"SpeechResult": "How do I apply?"})
+    citizen = Message.objects.get(author_kind="contact")
+    assert citizen.delivery_status == "" and citizen.channel == "voice" and citizen.language == "en"
+    assert not Job.objects.filter(payload__message_id=citizen.pk).exists()

@@ -68,12 +68,7 @@ def choose_language(session: CallSession, language: str) -> None:
         session.language = language
         session.state = CallSession.State.MENU
         session.save(update_fields=["language", "state"])
-        conversation = session.conversation
-        # No conversations action sets the language of record yet; the change is published like one.
-        Conversation.objects.filter(pk=conversation.pk).update(language=language)
-        Contact.objects.filter(pk=conversation.contact_id).update(preferred_language=language)
-        conversation.language = language
-        conv.publish_conversation(conversation)
+        session.conversation = conv.set_conversation_language(session.conversation, language)
         record_step(session, "language", language)
 
 
@@ -82,8 +77,7 @@ def choose_menu_entry(session: CallSession, entry: dict[str, Any], label: str) -
         record_step(session, "menu", str(entry.get("digit", "")))
         queue = Queue.objects.filter(slug=entry.get("queue")).first()
         if queue is not None and queue.pk != session.conversation.queue_id:
-            Conversation.objects.filter(pk=session.conversation_id).update(queue=queue)
-            session.conversation.queue = queue
+            session.conversation = conv.move_to_queue(session.conversation, queue)
         note(session, "menu", lambda: _("Caller chose “%(label)s” in the menu.") % {"label": label},
              digit=entry.get("digit"), queue=entry.get("queue"))
 
@@ -91,25 +85,21 @@ def choose_menu_entry(session: CallSession, entry: dict[str, Any], label: str) -
 def caller_said(session: CallSession, text: str, confidence: str = "") -> tuple[Message, bool]:
     """The caller's words (speech or keys), answered inline by the IVR through `answer_text`.
 
-    Stored with `post_message` rather than `receive_message`: the latter wakes the virtual agent's written
-    dialogue (BOT_HOOKS), which would answer a second time in text that no phone can carry. A provider retry
+    Stored with `notify_bot=False`: the IVR asks the virtual agent itself and reads the answer aloud, so the
+    written dialogue (BOT_HOOKS) must not answer a second time in text no phone can carry. A provider retry
     of the same webhook (same call, same words) stores nothing new: returns (message, created)."""
     client_id = f"voice-{hashlib.sha256(f'{session.call_sid}|{text}'.encode()).hexdigest()[:40]}"
-    existing = Message.objects.filter(conversation_id=session.conversation_id, client_id=client_id).first()
-    if existing is not None:
-        return existing, False
     with transaction.atomic():
-        message = conv.post_message(
-            session.conversation, text, author_kind=Message.Author.CONTACT, language=session.language,
-            client_id=client_id, metadata={"voice": {"from": session.from_number, "call_sid": session.call_sid,
-                                                     "confidence": confidence}, "spoken": True})
-        # Nothing to deliver: these are the caller's own words (the queued delivery job then does nothing).
-        Message.objects.filter(pk=message.pk).update(delivery_status="")
-        message.delivery_status = ""
-        session.bot_turns += 1
-        session.state = CallSession.State.BOT
-        session.save(update_fields=["bot_turns", "state"])
-    return message, True
+        received = conv.receive_message(
+            session.conversation, text, client_id=client_id, channel="voice", language=session.language,
+            metadata={"voice": {"from": session.from_number, "call_sid": session.call_sid,
+                                "confidence": confidence}, "spoken": True},
+            notify_bot=False)
+        if received.created:
+            session.bot_turns += 1
+            session.state = CallSession.State.BOT
+            session.save(update_fields=["bot_turns", "state"])
+    return received.message, received.created
 
 
 def bot_spoke(session: CallSession, answer: str) -> Message:
