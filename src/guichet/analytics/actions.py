@@ -147,8 +147,9 @@ def survey_from_token(token: str) -> SurveyRequest:
     except signing.BadSignature as error:
         raise SurveyError("invalid_link", _("This survey link is not valid. Check that you copied all of it."),
                           404) from error
-    survey = SurveyRequest.objects.select_related("conversation").filter(
-        pk=data.get("survey") if isinstance(data, dict) else None).first()
+    survey_id = data.get("survey") if isinstance(data, dict) else None
+    survey = SurveyRequest.objects.select_related("conversation").filter(pk=survey_id).first() \
+        if isinstance(survey_id, int) else None
     if survey is None:
         raise SurveyError("invalid_link", _("This survey link is not valid. Check that you copied all of it."), 404)
     return survey

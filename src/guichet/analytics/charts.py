@@ -12,7 +12,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 WIDTH, HEIGHT = 760, 260
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 44
+LEFT, RIGHT, TOP, BOTTOM = 56, 44, 16, 44
 # Colours with >= 3:1 contrast on white; dashes tell series apart without colour.
 STYLES = (("#1f4e8c", ""), ("#a4262c", "6 3"), ("#1d6b2f", "2 3"), ("#6b3fa0", "10 3 2 3"))
 _ids = itertools.count(1)

@@ -142,10 +142,11 @@ class _Builder:
                 resolved_at = assigned_at + timedelta(seconds=max(60.0, handle))
         satisfaction = None
         if (assigned_at or contained) and rng.random() < plan.rating_rate:
-            long_wait = assigned_at is not None and (assigned_at - queued_at).total_seconds() > 3 * plan.wait_mean_s
+            long_wait = assigned_at is not None and queued_at is not None and \
+                (assigned_at - queued_at).total_seconds() > 3 * plan.wait_mean_s
             odds = [0.12, 0.15, 0.23, 0.3, 0.2] if long_wait or contained else [0.03, 0.05, 0.12, 0.35, 0.45]
             satisfaction = int(rng.choice(5, p=odds)) + 1
-        team_agents = self.agents.get(inbox.default_queue.team_id) or [None]
+        team_agents: list[int | None] = [*self.agents.get(inbox.default_queue.team_id, [])] or [None]
         assignee = team_agents[int(rng.integers(len(team_agents)))] if assigned_at else None
         question = QUESTIONS[language][int(rng.integers(len(QUESTIONS[language])))]
         number = len(self.conversations) + 1
@@ -196,7 +197,8 @@ class _Builder:
         if handled:
             rows.append(Message(conversation=conversation, seq=len(rows) + 1, author_kind=Message.Author.AGENT,
                                 author_agent_id=conversation.assignee_id, body=AGENT_ANSWER[language],
-                                language=language, channel=channel, created_at=conversation.first_response_at))
+                                language=language, channel=channel,
+                                created_at=conversation.first_response_at or start))
         return rows
 
     @staticmethod

@@ -166,6 +166,6 @@ def _apply(fact: Fact, *, sign: int) -> None:
             row, _created = model.objects.get_or_create(queue_id=fact.queue_id, channel=fact.channel, **keys)
             model.objects.filter(pk=row.pk).update(**changes)
     for language, key, example in fact.unanswered:
-        row, _created = QuestionStat.objects.get_or_create(day=fact.day, language=language, question_key=key,
-                                                           defaults={"example": example})
-        QuestionStat.objects.filter(pk=row.pk).update(count=F("count") + sign)
+        question, _created = QuestionStat.objects.get_or_create(day=fact.day, language=language, question_key=key,
+                                                                defaults={"example": example})
+        QuestionStat.objects.filter(pk=question.pk).update(count=F("count") + sign)

@@ -168,8 +168,9 @@ def breakdown(report: ReportFilter) -> list[Metrics]:
 def top_unanswered(report: ReportFilter, limit: int = 10) -> list[dict[str, Any]]:
     """Questions the virtual agent most often could not answer (all queues: the bot is shared)."""
     rows = QuestionStat.objects.filter(day__gte=report.start, day__lte=report.end)
-    return list(rows.values("language", "question_key").annotate(count=Sum("count"), example=Max("example"))
-                .filter(count__gt=0).order_by("-count", "question_key")[:limit])
+    top: Any = (rows.values("language", "question_key").annotate(count=Sum("count"), example=Max("example"))
+           .filter(count__gt=0).order_by("-count", "question_key")[:limit])
+    return list(top)
 
 
 def history_bounds() -> tuple[date, date] | None:

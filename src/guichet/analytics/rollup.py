@@ -48,7 +48,7 @@ def _rebuild_facts(start: datetime) -> int:
     rows = list(Conversation.objects.filter(created_at__gte=start, status=Conversation.Status.RESOLVED)
                 .values(*_FIELDS).order_by("created_at", "id"))
     ids = [row["id"] for row in rows]
-    with_bot = set()
+    with_bot: set[int] = set()
     for chunk in _chunks(ids):
         with_bot.update(Message.objects.filter(conversation_id__in=chunk, author_kind=Message.Author.BOT)
                         .values_list("conversation_id", flat=True).distinct())
@@ -78,10 +78,11 @@ def _repeat_ids(start: datetime) -> set[int]:
     starts = (Conversation.objects.filter(created_at__gte=start - REPEAT_WINDOW)
               .values_list("contact_id", "created_at", "id").order_by("contact_id", "created_at", "id"))
     repeats: set[int] = set()
-    previous_contact, previous_start = None, None
+    previous_contact: int | None = None
+    previous_start: datetime | None = None
     for contact_id, created_at, conversation_id in starts:
-        if contact_id == previous_contact and created_at - previous_start < REPEAT_WINDOW \
-                and created_at >= start:
+        if contact_id == previous_contact and previous_start is not None and created_at >= start \
+                and created_at - previous_start < REPEAT_WINDOW:
             repeats.add(conversation_id)
         previous_contact, previous_start = contact_id, created_at
     return repeats
@@ -91,14 +92,11 @@ def _rebuild_stats(since: date, start: datetime) -> tuple[int, int]:
     floor = interval_floor(start)
     sums = {name: Sum(name) for name in MEASURES}
     IntervalStat.objects.filter(interval_start__gte=floor).delete()
-    intervals = [IntervalStat(queue_id=row.pop("queue_id"), channel=row.pop("channel"),
-                              interval_start=row.pop("interval_start"), **row)
-                 for row in ConversationFact.objects.filter(interval_start__gte=floor)
+    intervals = [IntervalStat(**row) for row in ConversationFact.objects.filter(interval_start__gte=floor)
                  .values("queue_id", "channel", "interval_start").annotate(**sums).order_by()]
     IntervalStat.objects.bulk_create(intervals, batch_size=BATCH)
     DailyStat.objects.filter(day__gte=since).delete()
-    days = [DailyStat(queue_id=row.pop("queue_id"), channel=row.pop("channel"), day=row.pop("day"), **row)
-            for row in ConversationFact.objects.filter(day__gte=since)
+    days = [DailyStat(**row) for row in ConversationFact.objects.filter(day__gte=since)
             .values("queue_id", "channel", "day").annotate(**sums).order_by()]
     DailyStat.objects.bulk_create(days, batch_size=BATCH)
     _rebuild_questions(since)

@@ -112,7 +112,7 @@ def _csv_value(index: int, value: Any) -> str:
 def export_csv(request: HttpRequest) -> HttpResponse:
     form = report_form(request)
     if not form.is_valid():
-        errors = "; ".join(f"{form.fields[name].label if name in form.fields else name}: {' '.join(messages)}"
+        errors = "; ".join(f"{form.fields[name].label if name in form.fields else name}: {' '.join(str(m) for m in messages)}"
                            for name, messages in form.errors.items())
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
     selection = form.report_filter()

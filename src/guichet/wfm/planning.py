@@ -39,6 +39,7 @@ from guichet.wfm.simulate import SimulationReport, scenario_from_mapping, simula
 DEFAULT_AHT_S = 300.0
 HISTORY_DAYS = 8 * 7  # the forecaster's trend looks at 8 weeks
 SIMULATED_DAY = (time(7, 0), time(21, 0))  # demo queues take contacts around the clock but few at night
+SIMULATION_RUNS = 5  # replications: enough to smooth small intervals, still well under a second
 
 
 # --- staffing calculator ------------------------------------------------------------------------------
@@ -211,7 +212,7 @@ def _simulation(queue: Queue, channel: str, minutes: int, data: dict[str, Any], 
                            "languages": ["en", "fr"], "capacity": {routing_channel: data["concurrency"]},
                            "shift": f"{start:%H:%M}-{end:%H:%M}"})
     return scenario_from_mapping({
-        "name": f"{queue.slug} {channel} {data['day']}", "seed": 1, "replications": 1,
+        "name": f"{queue.slug} {channel} {data['day']}", "seed": 1, "replications": SIMULATION_RUNS,
         "interval_minutes": minutes, "day_start": f"{first:%H:%M}", "target_seconds": data["target_seconds"],
         "patience_seconds": data.get("patience_seconds") or 300.0,
         "handle_time": {"distribution": "exponential", "mean_seconds": aht},
