@@ -415,3 +415,33 @@ def test_widget_embedded_on_another_origin_talks_to_its_own_server_and_ignores_h
     page.locator(f"{LOG} li.msg--contact[data-state=sent]").wait_for()
     assert page.evaluate("() => window.GuichetWidget.instances['benefits-web'].socketUrl") == (
         live_server.url.replace("http://", "ws://") + "/ws/widget/benefits-web/")
+
+
+def test_after_the_agent_resolves_the_citizen_rates_the_conversation(new_page, live_server):
+    citizen = new_page()
+    citizen.goto("/fr/demo/benefits/")
+    citizen.locator(f"{WIDGET} button.launcher").click()
+    citizen.locator(f"{WIDGET} #gw-input").fill("Merci de votre aide")
+    citizen.locator(f"{WIDGET} #gw-input").press("Enter")
+    citizen.locator(f"{LOG} li.msg--contact[data-state=sent]").wait_for()
+    citizen.locator(f"{WIDGET} #gw-notes").filter(has_text="GC-").wait_for()
+    reference = citizen.evaluate("() => window.GuichetWidget.instances['benefits-web'].reference")
+
+    agent = new_page()
+    login(agent, "agent_bi")
+    agent.goto(f"/desk/c/{reference}/")
+    agent_post(agent, f"/desk/c/{reference}/take/")
+    agent_post(agent, f"/desk/c/{reference}/resolve/")
+
+    survey = citizen.locator(f"{LOG} form.survey")
+    survey.wait_for()
+    assert survey.locator("legend").inner_text() == "Dans quelle mesure êtes-vous satisfait de cette conversation?"
+    citizen.get_by_label("4 – Satisfait").check()
+    citizen.get_by_label("Commentaire (facultatif)").fill("Rapide et clair")
+    citizen.get_by_role("button", name="Envoyer mon évaluation").click()
+    survey.locator(".survey__thanks").filter(has_text="Merci").wait_for()
+
+    stored = live_server.manage("shell", "--no-imports", "-c", (
+        "from guichet.analytics.models import SurveyRequest as S; "
+        f"s = S.objects.get(conversation__reference='{reference}'); print(s.rating, s.comment)"))
+    assert stored.stdout.strip() == "4 Rapide et clair"

@@ -925,7 +925,7 @@
     if (Array.isArray(metadata.buttons) && metadata.buttons.length) {
       this.renderButtons(container, metadata.buttons, data.seq);
     }
-    if (metadata.survey) { this.renderSurvey(container, data.seq); }
+    if (metadata.survey) { this.renderSurvey(container, data.seq, metadata.survey); }
   };
 
   Widget.prototype.renderButtons = function (container, buttons, seq) {
@@ -952,15 +952,18 @@
     group.setAttribute("aria-label", this.t("suggestions"));
   };
 
-  Widget.prototype.renderSurvey = function (container, seq) {
+  // metadata.survey is `true` or {"scale": 5, "action": "survey.rate", "question": ...} (analytics.ask_survey).
+  Widget.prototype.renderSurvey = function (container, seq, spec) {
     var self = this;
     var doneKey = this.keyPrefix + "survey:" + seq;
+    var scale = spec && Number(spec.scale) >= 2 && Number(spec.scale) <= 10 ? Math.floor(Number(spec.scale)) : 5;
+    var actionName = spec && typeof spec.action === "string" ? spec.action : "survey.rate";
     var form = container.querySelector("form.survey");
     if (!form) {
       form = el("form", { className: "survey", novalidate: true });
       var fieldset = el("fieldset");
       fieldset.appendChild(el("legend"));
-      for (var rating = 1; rating <= 5; rating++) {
+      for (var rating = 1; rating <= scale; rating++) {
         var label = el("label");
         label.appendChild(el("input", { type: "radio", name: "rating-" + seq, value: String(rating) }));
         label.appendChild(el("span", { "data-rating": String(rating) }));
@@ -968,7 +971,7 @@
       }
       var commentId = "gw-survey-comment-" + seq;
       fieldset.appendChild(el("label", { "for": commentId, className: "survey__comment-label" }));
-      fieldset.appendChild(el("textarea", { id: commentId, rows: "2", maxlength: "1000" }));
+      fieldset.appendChild(el("textarea", { id: commentId, rows: "2", maxlength: "2000" }));
       fieldset.appendChild(el("p", { className: "survey__error error", role: "alert" }));
       fieldset.appendChild(el("button", { type: "submit", className: "btn btn--primary" }));
       form.appendChild(fieldset);
@@ -980,10 +983,10 @@
         if (!checked) { error.textContent = self.t("survey_choose"); checked = form.querySelector("input"); checked.focus(); return; }
         error.textContent = "";
         var comment = form.querySelector("textarea").value.replace(/^\s+|\s+$/g, "");
-        if (self.sendFrame({ type: "action", name: "survey.rate",
+        if (self.sendFrame({ type: "action", name: actionName,
           value: { rating: Number(checked.value), comment: comment } })) {
           storageSet(doneKey, "1");
-          self.renderSurvey(container, seq);
+          self.renderSurvey(container, seq, spec);
         }
       });
       container.appendChild(form);
@@ -991,7 +994,8 @@
     var done = storageGet(doneKey) === "1";
     form.querySelector("legend").textContent = this.t("survey_question");
     Array.prototype.forEach.call(form.querySelectorAll("[data-rating]"), function (span) {
-      span.textContent = self.t("survey_rating_" + span.getAttribute("data-rating"));
+      var value = span.getAttribute("data-rating");
+      span.textContent = scale === 5 ? self.t("survey_rating_" + value) : value;
     });
     form.querySelector(".survey__comment-label").textContent = this.t("survey_comment");
     form.querySelector("button").textContent = this.t("survey_submit");
