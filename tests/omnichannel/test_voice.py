@@ -14,6 +14,7 @@ from guichet.omnichannel.models import CallSession
 from guichet.omnichannel.voice import ivr
 from guichet.omnichannel.voice.simulate import CallSimulator, build_script
 from guichet.routing.actions import route_waiting
+from guichet.routing.models import CallbackRequest
 from tests.factories import make_agent, make_inbox, make_queue
 from tests.omnichannel.conftest import AUTH_TOKEN, fixture_form, sign
 
@@ -154,6 +155,9 @@ def test_callback_keeps_the_place_in_line(voice_inbox):
     assert "0 1 2 3" in " ".join(text for _l, text in says(root))
     noted = Conversation.objects.get().messages.get(metadata__call__event="callback")
     assert noted.metadata["call"]["number"] == "+15145550123"
+    callback = CallbackRequest.objects.get()  # routing's callback: routed to an agent as callback work
+    assert (callback.method, callback.phone, callback.status) == ("phone", "+15145550123", "pending")
+    assert callback.queued_at == queued_at and callback.queue.slug == "general"
     call("/hooks/voice/test-voice/status/", {"CallStatus": "completed", "CallDuration": "60"})
     conversation = Conversation.objects.get()
     assert conversation.status == "queued" and conversation.queued_at == queued_at

@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy
 
 from guichet.omnichannel.models import (
     Attachment,
-    CallbackRequest,
     CallSession,
     EmailThreadKey,
     SmsOptOut,
@@ -84,12 +83,6 @@ class CallSessionAdmin(admin.ModelAdmin):
     search_fields = ["call_sid", "from_number", "conversation__reference"]
     readonly_fields = ["call_sid", "inbox", "conversation", "ivr_path", "started_at", "queued_at", "connected_at",
                        "ended_at", "recording_url"]
-
-
-@admin.register(CallbackRequest)
-class CallbackRequestAdmin(admin.ModelAdmin):
-    list_display = ["conversation", "phone", "language", "status", "requested_at"]
-    list_filter = ["status"]
 
 
 @admin.register(SmsOptOut)

@@ -1,5 +1,5 @@
 """Channel plumbing the conversation model does not need to know about: email thread keys, attachments,
-SMS opt-outs, phone calls and callback requests."""
+SMS opt-outs and phone calls. Callback requests belong to routing (routing.CallbackRequest)."""
 
 from __future__ import annotations
 
@@ -96,28 +96,6 @@ class CallSession(models.Model):
 
     def __str__(self) -> str:
         return self.call_sid
-
-
-class CallbackRequest(models.Model):
-    """The caller asked to be called back; the conversation keeps its place in the queue."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting")
-        DONE = "done", _("Called back")
-        CANCELLED = "cancelled", _("Cancelled")
-
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="callback_requests")
-    phone = models.CharField(max_length=32)
-    language = models.CharField(max_length=10, default="en")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    requested_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        verbose_name = _("callback request")
-        verbose_name_plural = _("callback requests")
-
-    def __str__(self) -> str:
-        return f"{self.phone} ({self.status})"
 
 
 class VoiceLine(Inbox):

@@ -20,7 +20,8 @@ from django.utils.translation import override
 from guichet.conversations import actions as conv
 from guichet.conversations.identity import contact_for_identity
 from guichet.conversations.models import Contact, ContactIdentity, Conversation, Inbox, Message
-from guichet.omnichannel.models import CallbackRequest, CallSession
+from guichet.omnichannel.models import CallSession
+from guichet.routing.callbacks import request_callback as routing_request_callback
 from guichet.routing.models import Queue
 
 logger = logging.getLogger("guichet.omnichannel.voice")
@@ -119,23 +120,14 @@ def enqueue_call(session: CallSession) -> None:
 
 
 def request_callback(session: CallSession) -> None:
-    """The caller hangs up and keeps their place: the conversation stays queued with its queued_at.
-
-    Uses routing's callback requests when that app provides them (routed to an agent as callback work),
-    otherwise records one here."""
+    """The caller hangs up and keeps their place: routing's callback request (one callback concept in the
+    product) keeps the conversation queued with its queued_at and routes it to an agent as callback work."""
     with transaction.atomic():
         conversation = Conversation.objects.get(pk=session.conversation_id)
         try:
-            from guichet.routing.callbacks import request_callback as routing_request_callback
-        except ImportError:
-            CallbackRequest.objects.get_or_create(
-                conversation=conversation, status=CallbackRequest.Status.PENDING,
-                defaults={"phone": session.from_number, "language": session.language})
-        else:
-            try:
-                routing_request_callback(conversation, {"method": "phone", "phone": session.from_number})
-            except conv.ActionError as exc:  # e.g. an agent took it a moment ago: they see the note and call
-                logger.info("call.callback_not_queued sid=%s reason=%s", session.call_sid, exc.code)
+            routing_request_callback(conversation, {"method": "phone", "phone": session.from_number})
+        except conv.ActionError as exc:  # e.g. an agent took it a moment ago: they see the note and call
+            logger.info("call.callback_not_queued sid=%s reason=%s", session.call_sid, exc.code)
         _mark_callback(session)
 
 
