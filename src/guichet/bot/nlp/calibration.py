@@ -12,7 +12,8 @@ instead. The probability is a logistic regression over three features of a candi
 It is fitted on the knowledge base's own phrasings: a held-out fold of phrasings is searched against an
 index built from the rest; a hit on the phrasing's own article is a positive. A phrasing whose article has
 no other phrasing left cannot be found, which gives realistic "not in the knowledge base" negatives.
-The fit is regularised towards `PRIOR` so a ten-article knowledge base still gets sensible numbers.
+The fit is regularised towards `PRIOR` so a ten-article knowledge base still gets sensible numbers, and
+falls back to `PRIOR` when the held-out fold has fewer than ten hits or ten misses.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ PRIOR = np.array([-1.7, 0.9, 2.5, 0.95])
 SIMILARITY_CENTRE = 0.9
 SIMILARITY_SCALE = 0.05
 PRIOR_STRENGTH = 100.0
+MIN_EACH_OUTCOME = 10
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,13 @@ def default_calibrator() -> Calibrator:
 
 
 def fit_calibrator(features: np.ndarray, correct: np.ndarray, iterations: int = 50) -> Calibrator:
-    """Maximum a-posteriori logistic regression (Newton steps), Gaussian prior centred on PRIOR."""
-    if len(features) == 0:
+    """Maximum a-posteriori logistic regression (Newton steps), Gaussian prior centred on PRIOR.
+
+    Without at least MIN_EACH_OUTCOME hits and misses the data cannot say where the boundary lies (a base
+    with one title per article yields only misses), so the reference calibration is kept.
+    """
+    hits = int(correct.sum())
+    if hits < MIN_EACH_OUTCOME or len(correct) - hits < MIN_EACH_OUTCOME:
         return default_calibrator()
     design = np.hstack([np.ones((len(features), 1)), features.astype(np.float64)])
     labels = correct.astype(np.float64)

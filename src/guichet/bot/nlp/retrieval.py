@@ -305,10 +305,8 @@ class KnowledgeIndex:
         for article_position, item in enumerate(stored):
             selection = keep[article_position] if keep is not None else np.arange(len(item.rows))
             starts.append(sum(len(block) for block in blocks))
-            # An article whose every phrasing is held out stays findable through its answer alone.
-            block = item.vectors[selection] if len(selection) else item.answer_vector[None, :]
-            blocks.append(block)
-            owners.extend([article_position] * len(block))
+            blocks.append(item.vectors[selection])
+            owners.extend([article_position] * len(selection))
             lexical.add(article_position, " ".join(item.rows[row].text for row in selection))
         answers = np.stack([item.answer_vector for item in stored])
         return _Scorer(np.vstack(blocks), np.asarray(owners), np.asarray(starts), lexical, answers)
@@ -328,9 +326,7 @@ class KnowledgeIndex:
                     held_out.append((article_position, item.vectors[row], item.rows[row].text))
                 counter += 1
             keep.append(mask)
-        surviving = [
-            position for position, mask in enumerate(keep) if mask.any() or stored[position].answer_vector.any()
-        ]
+        surviving = [position for position, mask in enumerate(keep) if mask.any()]
         if len(surviving) < 2 or not held_out:
             return default_calibrator()
         shadow = self._build_scorer([stored[p] for p in surviving], [np.flatnonzero(keep[p]) for p in surviving])
@@ -341,7 +337,7 @@ class KnowledgeIndex:
             best = int(np.argmax(fused))
             features.append(_margin_features(fused, knn, lexical, np.array([best]))[0])
             correct.append(shadow_position.get(article_position) == best)
-        return fit_calibrator(np.asarray(features), np.asarray(correct))
+        return fit_calibrator(np.asarray(features), np.asarray(correct, dtype=bool))
 
     def search(self, text: str, language: str, k: int = 3) -> list[Candidate]:
         """Best `k` articles for a citizen's message written in (or to be answered in) `language`."""
