@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.core.management import call_command
@@ -11,6 +11,8 @@ from guichet.analytics import reports
 from guichet.analytics.actions import latest_survey, record_survey_answer
 from guichet.analytics.models import MEASURES, ConversationFact, DailyStat, IntervalStat
 from guichet.conversations import actions
+from guichet.core.jobs import run_due_jobs
+from guichet.core.models import Job
 from tests.analytics.helpers import at, build_day
 
 pytestmark = pytest.mark.django_db
@@ -141,3 +143,33 @@ def test_unanswered_questions_come_from_the_bots_turns(clock):
     top = reports.top_unanswered(reports.ReportFilter(start=DAY, end=DAY))
     assert top == [{"language": "fr", "question_key": "renouveler passeport", "count": 1,
                     "example": "Comment renouveler mon passeport?"}]
+
+
+def test_the_nightly_rollup_job_repairs_the_last_two_days(clock):
+    build_day(clock)
+    repaired = snapshot()
+    job = Job.objects.get(kind="analytics.rollup")
+    assert job.run_at == datetime(2026, 3, 3, 8, 0, tzinfo=UTC)  # 03:00 in Toronto, the night after
+    IntervalStat.objects.update(handled=0)
+    DailyStat.objects.update(conversations=0)
+
+    clock.at(datetime(2026, 3, 3, 8, 1, tzinfo=UTC))
+    assert run_due_jobs(kinds={"analytics.rollup"}) == 1
+    assert snapshot() == repaired
+
+
+def test_a_failing_report_update_never_blocks_the_resolution(clock, monkeypatch, caplog):
+    from guichet.analytics import actions as analytics_actions
+    from tests.factories import make_conversation, make_inbox
+
+    def broken(conversation):
+        raise RuntimeError("aggregate tables unavailable")
+
+    monkeypatch.setattr(analytics_actions, "record_conversation", broken)
+    conversation = make_conversation(make_inbox(), first_message="Hello")
+    resolved = actions.resolve_conversation(None, conversation)
+
+    resolved.refresh_from_db()
+    assert resolved.status == "resolved"
+    assert "analytics.hook_failed step=broken" in caplog.text
+    assert latest_survey(resolved, "web") is not None  # the survey is still asked

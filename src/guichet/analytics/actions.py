@@ -88,9 +88,20 @@ def check_open(survey: SurveyRequest | None, *, allow_change: bool = True) -> Su
 
 
 def on_conversation_resolved(conversation: Conversation) -> None:
-    """RESOLVE_HOOKS: update the report aggregates, then ask the citizen how it went."""
-    record_conversation(conversation)
-    ask_survey(conversation)
+    """RESOLVE_HOOKS: update the report aggregates, then ask the citizen how it went.
+
+    Runs inside the agent's resolving transaction: a failure here is logged and rolled back to a savepoint so
+    that it never stops the resolution (the nightly rollup repairs the aggregates).
+    """
+    from guichet.analytics.jobs import schedule_nightly_rollup
+
+    for step in (record_conversation, ask_survey):
+        try:
+            with transaction.atomic():
+                step(conversation)
+        except Exception:  # noqa: BLE001 - reports and surveys must not block the citizen's resolution
+            logger.exception("analytics.hook_failed step=%s ref=%s", step.__name__, conversation.reference)
+    schedule_nightly_rollup()
 
 
 def ask_survey(conversation: Conversation) -> SurveyRequest | None:

@@ -8,7 +8,7 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Reports")
 
     def ready(self) -> None:
-        from guichet.analytics import actions
+        from guichet.analytics import actions, jobs  # noqa: F401 - registers the rollup job handler
         from guichet.conversations.actions import RESOLVE_HOOKS
         from guichet.realtime.widget_service import ACTION_HANDLERS
 
