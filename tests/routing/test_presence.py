@@ -176,3 +176,16 @@ def test_wrap_up_end_does_not_override_the_agents_own_choice(committed):
     with committed():
         run_due_jobs(kinds={"agents.wrap_up_end"})
     assert refreshed(agent).presence == "away"
+
+
+def test_sweep_command_reports_what_it_did(desk):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    _team, _inbox, agent, _first, _second = desk
+    AgentConnection.objects.filter(agent=agent).update(last_seen_at=timezone.now() - timedelta(hours=1))
+    out = StringIO()
+    call_command("routing_sweep", stdout=out)
+    assert "stale_connections: 1" in out.getvalue()
+    assert not AgentConnection.objects.filter(agent=agent).exists()
