@@ -17,3 +17,15 @@ class BotConfig(AppConfig):
         if jobs.mark_abandoned not in RESOLVE_HOOKS:
             RESOLVE_HOOKS.append(jobs.mark_abandoned)
         ACTION_HANDLERS.update(widget_actions.HANDLERS)
+        self._warm_up_when_serving()
+
+    @staticmethod
+    def _warm_up_when_serving() -> None:
+        import sys
+
+        from django.conf import settings
+
+        if sys.argv[1:2] == ["serve"] and getattr(settings, "GUICHET_BOT_WARM_UP", True):
+            from guichet.knowledge.index import warm_up_in_background
+
+            warm_up_in_background()

@@ -168,7 +168,8 @@ def answer_with_article(conversation: Conversation, session: BotSession, article
             parts.append(_("This answer is only available in English.") if answer_language == "en"
                          else _("This answer is only available in French."))
         parts.append(render_plain(version.get("answer") or version.get("title", "")))
-        if version.get("source_url"):
+        if version.get("source_url") and conversation.inbox.channel != "web":
+            # The web widget shows the cited source as a link from metadata; other channels need it in the text.
             parts.append(_("Source: %(url)s") % {"url": version["source_url"]})
         actions.say(conversation, "\n\n".join(parts), language=answer_language, metadata={
             "kind": "bot.answer", "article_id": article_id, "source_url": version.get("source_url", ""),

@@ -121,3 +121,22 @@ def knowledge_changed() -> None:
 
     KnowledgeVersion.bump()
     transaction.on_commit(lambda: get_live_index().invalidate())
+
+
+def warm_up_in_background(delay_s: float = 1.0) -> None:
+    """Load the model and index the articles right after the server starts, so the first citizen does not wait."""
+    import time
+
+    def warm() -> None:
+        from django.db import connection
+
+        time.sleep(delay_s)
+        try:
+            get_live_index().ensure_fresh()
+            logger.info("knowledge.index_warm")
+        except Exception:  # noqa: BLE001 - warming is an optimisation; the first search retries
+            logger.exception("knowledge.index_warm_failed")
+        finally:
+            connection.close()
+
+    threading.Thread(target=warm, name="guichet-kb-warm-up", daemon=True).start()
