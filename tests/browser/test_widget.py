@@ -68,6 +68,9 @@ def test_keyboard_french_message_acknowledged_restored_after_reload_and_escape_r
     assert "GC-" in reference
     assert page.evaluate("() => localStorage.getItem('guichet:demo-web:token')")
     assert page.evaluate("() => localStorage.getItem('guichet:demo-web:outbox')") is None
+    # The virtual agent's answer shows without a reload (live, or by the replay the widget asks for when it
+    # was published before this socket joined the new conversation).
+    page.locator(f"{LOG} li[data-seq]:not(.msg--contact)").first.wait_for()
 
     page.reload()
     restored = page.locator(f"{LOG} li.msg--contact[data-seq='1']")

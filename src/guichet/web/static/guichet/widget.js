@@ -340,6 +340,7 @@
     this.seenSeq = Number(storageGet(this.keyPrefix + "seen") || 0);
     this.socket = null;
     this.ready = false;       // welcome received on the current socket
+    this.helloPending = false; // a hello is waiting for its welcome
     this.attempt = 0;
     this.refusals = 0;        // handshakes refused in a row
     this.stopped = false;
@@ -720,6 +721,7 @@
   };
 
   Widget.prototype.sendHello = function () {
+    this.helloPending = true;
     this.sendFrame({ type: "hello", token: this.token || null, language: this.lang, after_seq: this.lastSeq });
   };
 
@@ -735,6 +737,8 @@
 
   Widget.prototype.onWelcome = function (frame) {
     var first = !this.ready;
+    var answersHello = this.helloPending;
+    this.helloPending = false;
     this.ready = true;
     this.attempt = 0;
     if (frame.token) {
@@ -748,6 +752,9 @@
     // Positions are pushed when the line moves; one just connected asks for its place now.
     if (frame.status === "queued") { this.sendFrame({ type: "action", name: "queue.position", value: null }); }
     if (first) { this.flushOutbox(); }
+    // A welcome for a conversation our first message just started: what was published before this socket
+    // joined it (the virtual agent's first answer) is not pushed, so ask for a replay of what we lack.
+    if (!answersHello && typeof frame.last_seq === "number" && frame.last_seq > this.lastSeq) { this.sendHello(); }
   };
 
   // Resend every unacknowledged message with its original client id: the server stores each id once.
@@ -883,7 +890,7 @@
     var node = el("li", { className: "msg msg--" + kind });
     if (data.language) { node.setAttribute("lang", String(data.language)); }
     var author = el("p", { className: "msg__author" });
-    var body = el("p", { className: "msg__body" });
+    var body = el("p", { className: "msg__body", dir: "auto" });  // right-to-left scripts (ar, he, fa) too
     appendLinkified(body, String(data.body || ""));
     node.appendChild(author);
     node.appendChild(body);
