@@ -178,8 +178,12 @@ def _publish_message(conversation: Conversation, message: Message) -> None:
     groups = [events.group_for_conversation(conversation.pk), *team_groups(conversation)]
     events.publish("message.created", groups, agent_message(message))
     if not message.is_private:
+        # Translation hook: the widget shows replies in the language the citizen writes in (may differ from
+        # the language of record, e.g. Spanish on an English site).
+        from guichet.translation.integration import citizen_language
+
         events.publish("message.created", [events.group_for_widget(conversation.pk)],
-                       public_message(message, conversation.language))
+                       public_message(message, citizen_language(conversation)))
 
 
 def receive_message(conversation: Conversation, body: Any, *, client_id: str | None = None,
@@ -194,13 +198,21 @@ def receive_message(conversation: Conversation, body: Any, *, client_id: str | N
     existing = _find_duplicate(conversation, client_id, channel, provider_id)
     if existing is not None:
         return Received(existing, created=False)
+    # Translation hook: machine translation for the agents, done before the transaction (a slow provider
+    # never holds row locks); failures are handled after commit (re-route or desk notice), never dropped.
+    from guichet.translation.integration import after_citizen_message, translate_citizen_message
+
+    machine = translate_citizen_message(conversation, text, check_language(language, conversation.language))
     try:
         with transaction.atomic():
             conversation, message = _store_message(
                 conversation.pk, author_kind=Message.Author.CONTACT, body=text,
-                language=check_language(language, conversation.language), client_id=client_id,
+                language=machine.language, client_id=client_id,
                 provider_id=provider_id, channel=channel, metadata=metadata or {},
+                translations=machine.translations,
             )
+            if machine.translated or machine.failed:  # translation hook
+                transaction.on_commit(lambda: after_citizen_message(conversation.pk, message.pk, machine))
             if conversation.status == Conversation.Status.RESOLVED:
                 _reopen(conversation, by_citizen=True)
             elif conversation.status == Conversation.Status.PENDING:
@@ -271,9 +283,13 @@ def send_agent_reply(agent: AgentProfile, conversation: Conversation, body: Any,
         duplicate = Message.objects.filter(conversation=conversation, client_id=client_id).first()
         if duplicate:
             return duplicate
+    # Translation hook: the reply is translated into the citizen's language before the transaction.
+    from guichet.translation.integration import translate_agent_reply
+
+    translations = translate_agent_reply(conversation, agent, check_message_body(body))
     with transaction.atomic():
         message = post_message(conversation, body, author_kind=Message.Author.AGENT, agent=agent,
-                               language=conversation.language, client_id=client_id)
+                               language=conversation.language, client_id=client_id, translations=translations)
         updates = []
         conversation.refresh_from_db()
         if conversation.first_response_at is None:

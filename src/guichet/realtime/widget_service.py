@@ -129,7 +129,10 @@ def replay(conversation_id: int, after_seq: int) -> list[dict[str, Any]]:
     conversation = Conversation.objects.get(pk=conversation_id)
     missed = (Message.objects.filter(conversation_id=conversation_id, seq__gt=after_seq, is_private=False)
               .select_related("author_agent").order_by("seq"))
-    return [make_event("message.created", public_message(m, conversation.language)) for m in missed]
+    from guichet.translation.integration import citizen_language  # replies in the language the citizen writes
+
+    language = citizen_language(conversation)
+    return [make_event("message.created", public_message(m, language)) for m in missed]
 
 
 def typing(conversation_id: int, is_typing: bool) -> None:
