@@ -47,6 +47,22 @@ _PERSON_WORDS = re.compile(
 )
 
 
+# Whole-message greetings and thanks: answered politely, never searched (a greeting is not a question).
+_GREETING = re.compile(r"^(hello|hi|hey|good (morning|afternoon|evening)|bonjour|bonsoir|salut|allo|coucou)"
+                       r"( there| everyone| tout le monde)?[\s!.,]*$")
+_THANKS = re.compile(r"^(thanks?|thank you( very much| so much)?|merci( beaucoup| bien)?|ok(ay)?|d'accord|parfait)"
+                     r"[\s!.,]*$")
+
+
+def small_talk(text: str) -> str | None:
+    folded = fold(text).strip()
+    if _GREETING.match(folded):
+        return "greeting"
+    if _THANKS.match(folded):
+        return "thanks"
+    return None
+
+
 def wants_person(text: str) -> bool:
     folded = fold(text)
     if _PERSON_PHRASES.search(folded):
@@ -131,6 +147,9 @@ def reply(conversation_id: int, message_id: int) -> None:
         return continue_flow(conversation, session, text)
     if not has_words(text):
         return count_failure(conversation, session, text, reason="no_words")
+    kind = small_talk(text)
+    if kind is not None:
+        return reply_small_talk(conversation, kind)
     conversation = choose_language(conversation, text)
     language = conversation.language
     candidates = get_live_index().search(text[:MAX_QUERY_CHARS], language, k=3)
@@ -148,6 +167,13 @@ def reply(conversation_id: int, message_id: int) -> None:
     actions.record_turn(conversation, text, language=language, outcome=BotTurn.Outcome.HANDED_OFF,
                         candidates=rows, reason=decision.reason)
     return hand_off(conversation, session, reason=decision.reason, language=language, candidates=rows)
+
+
+def reply_small_talk(conversation: Conversation, kind: str) -> None:
+    with override(conversation.language):
+        text = (_("Hello! I am the virtual agent. What is your question?") if kind == "greeting"
+                else _("You are welcome. Ask another question at any time."))
+        actions.say(conversation, text, metadata={"kind": f"bot.{kind}"})
 
 
 # --- answer / clarify / fail ---------------------------------------------------------------------------
