@@ -9,7 +9,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 
 from guichet.agents.models import AgentProfile, Team
 from guichet.conversations.access import conversations_for_agent
-from guichet.conversations.models import Contact, Conversation, Message
+from guichet.conversations.models import Contact, Conversation, Inbox, Message
 
 LIST_LIMIT = 100
 EXCERPT_CHARS = 90
@@ -95,3 +95,42 @@ def find_transfer_agent(agent: AgentProfile, agent_id: str) -> AgentProfile | No
     if not agent_id.isdigit():
         return None
     return AgentProfile.objects.filter(pk=int(agent_id), user__is_active=True).exclude(pk=agent.pk).first()
+
+
+# --- "reply via" ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReplyChoice:
+    """One entry of the desk's "Reply via" list: `value` is an inbox slug; `conversation` is where it lands
+    (None: a new conversation is started on that channel)."""
+
+    value: str
+    inbox: Inbox
+    conversation: Conversation | None
+    is_current: bool = False
+    selected: bool = False
+
+
+def reply_choices(agent: AgentProfile, conversation: Conversation) -> list[ReplyChoice]:
+    """This conversation first, then every other channel omnichannel can reach the citizen on; the channel
+    the citizen used last is selected (a caller's last channel is the phone, which cannot carry text: SMS).
+    Only channels whose conversation the agent may see are offered (omnichannel.reply_options with `agent`)."""
+    from guichet.omnichannel.actions import reply_options
+
+    choices = [ReplyChoice(conversation.inbox.slug, conversation.inbox, conversation, is_current=True)]
+    for option in reply_options(conversation.contact, agent):
+        if option.inbox.pk != conversation.inbox_id:
+            choices.append(ReplyChoice(option.value, option.inbox, option.conversation))
+    preferred = _last_used_inbox(conversation.contact)
+    chosen = next((c for c in choices if preferred is not None and c.inbox.pk == preferred.pk), None)
+    if chosen is None and preferred is not None and preferred.channel == "voice":
+        chosen = next((c for c in choices if c.inbox.channel == "sms"), None)
+    (chosen or choices[0]).selected = True
+    return choices
+
+
+def _last_used_inbox(contact: Contact) -> Inbox | None:
+    last = (Message.objects.filter(conversation__contact=contact, author_kind=Message.Author.CONTACT)
+            .select_related("conversation__inbox").order_by("-created_at", "-id").first())
+    return last.conversation.inbox if last is not None else None

@@ -96,7 +96,15 @@ def conversation_context(request: HttpRequest, conversation: Conversation) -> di
         "identities": desk_access.contact_identities(conversation.contact),
         "targets": desk_access.transfer_targets(agent),
         "can_take": can_take(agent, conversation),
+        "reply_choices": desk_access.reply_choices(agent, conversation),
+        "can_hand_back": can_hand_back(agent, conversation),
     }
+
+
+def can_hand_back(agent: Any, conversation: Conversation) -> bool:
+    """Hybrid mode: the agent holding a conversation of a bot-enabled inbox may return it to the bot."""
+    return (conversation.inbox.bot_enabled and conversation.assignee_id == agent.pk
+            and conversation.status in {Conversation.Status.ASSIGNED, Conversation.Status.PENDING})
 
 
 def can_take(agent: Any, conversation: Conversation) -> bool:
@@ -141,7 +149,7 @@ def answer_write(request: HttpRequest, conversation: Conversation, template: str
 
 
 def message_write(request: HttpRequest, reference: str, *, kind: str,
-                  write: Callable[[Any, Conversation, str], Any], done: str) -> HttpResponse:
+                  write: Callable[[Any, Conversation, str], Any], done: Callable[[Any], str]) -> HttpResponse:
     agent = request.agent  # type: ignore[attr-defined]
     conversation = access_conversation(request.user, reference)
     template = f"agents/fragments/{kind}_form.html"
@@ -150,29 +158,51 @@ def message_write(request: HttpRequest, reference: str, *, kind: str,
         error = " ".join(str(e) for e in form.errors.get("body", []))
         return answer_write(request, conversation, template, {"form": form}, status=400, error=error)
     try:
-        write(agent, conversation, form.cleaned_data["body"])
+        written = write(agent, conversation, form.cleaned_data["body"])
     except actions.ActionError as exc:
-        return answer_write(request, conversation, template, {"form": form}, status=exc.status,
-                            error=exc.message)
+        return answer_write(request, conversation, template, {"form": form, "via": request.POST.get("via", "")},
+                            status=exc.status, error=exc.message)
     conversation.refresh_from_db()
     return answer_write(request, conversation, template, {"form": MessageForm(auto_id=f"{kind}_%s"),
-                                                          "refresh_transcript": True}, announce=done)
+                                                          "refresh_transcript": True}, announce=done(written))
+
+
+def reply_on_channel(via: str) -> Callable[[Any, Conversation, str], Any]:
+    """This conversation, or "Reply via" another channel of the same citizen (omnichannel.reply_via)."""
+
+    def write(agent: Any, conversation: Conversation, body: str) -> Any:
+        if not via or via == conversation.inbox.slug:
+            return actions.send_agent_reply(agent, conversation, body)
+        from guichet.omnichannel.actions import reply_via
+
+        return reply_via(agent, conversation.contact, via, body)
+
+    return write
+
+
+def reply_announcement(reference: str) -> Callable[[Any], str]:
+    def announce(message: Any) -> str:
+        conversation = message.conversation
+        if conversation.reference == reference:
+            return _("Reply sent.")
+        return _("Reply sent by %(channel)s in %(reference)s.") % {
+            "channel": conversation.inbox.get_channel_display(), "reference": conversation.reference}
+
+    return announce
 
 
 @require_POST
 @agent_required
 def reply(request: HttpRequest, reference: str) -> HttpResponse:
-    return message_write(request, reference, kind="reply",
-                         write=lambda agent, conversation, body: actions.send_agent_reply(
-                             agent, conversation, body),
-                         done=_("Reply sent."))
+    return message_write(request, reference, kind="reply", write=reply_on_channel(request.POST.get("via", "")),
+                         done=reply_announcement(reference))
 
 
 @require_POST
 @agent_required
 def note(request: HttpRequest, reference: str) -> HttpResponse:
     return message_write(request, reference, kind="note", write=actions.add_private_note,
-                         done=_("Internal note added."))
+                         done=lambda _note: _("Internal note added."))
 
 
 def lifecycle_write(request: HttpRequest, reference: str, verb: Callable[[Any, Conversation], Any],

@@ -370,19 +370,31 @@ class ReplyOption:
         return self.inbox.slug
 
 
-def reply_options(contact: Contact) -> list[ReplyOption]:
+def reply_options(contact: Contact, agent: AgentProfile | None = None) -> list[ReplyOption]:
     """Where an agent can write to this citizen: each written inbox they used (latest first), and e-mail/SMS
-    inboxes reachable through an identity they have (a new conversation is started there)."""
+    inboxes reachable through an identity they have (a new conversation is started there).
+
+    With `agent`, an inbox where the citizen's latest conversation is one the agent may not see is left out
+    entirely: neither its reference leaks nor a parallel case is started beside another team's."""
+    from guichet.conversations.access import conversations_for_agent
+
     contact = follow_merges(contact)
     options: dict[int, ReplyOption] = {}
+    hidden: set[int] = set()
+    visible = set(conversations_for_agent(agent).filter(contact=contact).values_list("pk", flat=True)) \
+        if agent is not None else None
     for conversation in Conversation.objects.filter(contact=contact, inbox__channel__in=WRITTEN_CHANNELS) \
             .select_related("inbox").order_by("-updated_at", "-id"):
-        options.setdefault(conversation.inbox_id, ReplyOption(conversation.inbox, conversation,
-                                                              conversation.updated_at))
+        if conversation.inbox_id in options or conversation.inbox_id in hidden:
+            continue
+        if visible is not None and conversation.pk not in visible:
+            hidden.add(conversation.inbox_id)
+            continue
+        options[conversation.inbox_id] = ReplyOption(conversation.inbox, conversation, conversation.updated_at)
     kinds = set(contact.identities.values_list("kind", flat=True))
     reachable = {"email": ContactIdentity.Kind.EMAIL, "sms": ContactIdentity.Kind.PHONE}
     for inbox in Inbox.objects.filter(channel__in=list(reachable)).order_by("slug"):
-        if reachable[inbox.channel] in kinds and inbox.pk not in options:
+        if reachable[inbox.channel] in kinds and inbox.pk not in options and inbox.pk not in hidden:
             options[inbox.pk] = ReplyOption(inbox, None)
     return sorted(options.values(), key=lambda o: (o.last_used is None, -(o.last_used.timestamp()
                                                                             if o.last_used else 0)))
@@ -390,7 +402,7 @@ def reply_options(contact: Contact) -> list[ReplyOption]:
 
 def reply_via(agent: AgentProfile, contact: Contact, inbox_slug: str, body: Any) -> Message:
     """Post an agent reply on the chosen channel: the citizen's conversation there, or a new one."""
-    option = next((o for o in reply_options(contact) if o.inbox.slug == inbox_slug), None)
+    option = next((o for o in reply_options(contact, agent) if o.inbox.slug == inbox_slug), None)
     if option is None:
         raise ActionError("channel_unavailable", _("This citizen cannot be reached on that channel."))
     if option.inbox.channel == "sms" and is_opted_out(option.inbox, _phone_of(contact)):

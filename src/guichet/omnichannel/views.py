@@ -153,7 +153,7 @@ def _timeline_context(request: HttpRequest, contact: Contact) -> dict:
     agent = agent_of(request.user)
     visible = set(conversations_for_agent(agent).filter(contact=contact).values_list("pk", flat=True))
     entries = [m for m in contact_timeline(contact) if m.conversation_id in visible]
-    return {"contact": contact, "entries": entries, "options": actions.reply_options(contact),
+    return {"contact": contact, "entries": entries, "options": actions.reply_options(contact, agent),
             "identities": contact.identities.order_by("kind", "value"),
             "suggestions": suggested_merges(contact, _visible_contacts(agent))}
 
@@ -166,8 +166,9 @@ def _visible_contacts(agent):  # type: ignore[no-untyped-def]
 @require_GET
 def contact_timeline_view(request: HttpRequest, contact_id: int) -> HttpResponse:
     contact = _current_contact(request, contact_id)
-    template = "omnichannel/timeline_fragment.html" if _wants_fragment(request) else "omnichannel/timeline.html"
-    return render(request, template, _timeline_context(request, contact))
+    embedded = _wants_fragment(request)
+    template = "omnichannel/timeline_fragment.html" if embedded else "omnichannel/timeline.html"
+    return render(request, template, {**_timeline_context(request, contact), "embedded": embedded})
 
 
 @login_required
@@ -197,6 +198,10 @@ def merge_view(request: HttpRequest, contact_id: int) -> HttpResponse:
         return render(request, "omnichannel/error.html", {"error": exc.message}, status=exc.status)
     except PermissionDenied:
         raise
+    if request.headers.get("HX-Request") == "true":  # from the desk: identities and history changed everywhere
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
     return redirect("omnichannel:contact_timeline", contact_id=survivor.pk)
 
 

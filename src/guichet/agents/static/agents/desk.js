@@ -34,7 +34,8 @@
       if (!target) { return; }
       // Replacing the element under the keyboard focus would throw the agent back to the top of the page:
       // lists wait until the focus leaves them (forms are never refreshed from events).
-      if (target.getAttribute("data-live-list") && target.contains(document.activeElement)) {
+      if ((target.getAttribute("data-live-list") || target.getAttribute("data-live-fragment")) &&
+          target.contains(document.activeElement)) {
         refresh(selector, url, swap);
         return;
       }
@@ -54,7 +55,12 @@
 
   function refreshConversation(what) {
     if (!reference) { return; }
-    if (what !== "status") { refresh("#transcript", partUrl("transcript"), "outerHTML"); }
+    if (what !== "status") {
+      refresh("#transcript", partUrl("transcript"), "outerHTML");
+      // The citizen's timeline on every channel (omnichannel fragment) shows the same messages.
+      var history = document.getElementById("contact-history-body");
+      if (history) { refresh("#contact-history-body", history.getAttribute("data-live-fragment")); }
+    }
     if (what !== "transcript") { refresh("#conv-status", partUrl("status"), "outerHTML"); }
   }
 
@@ -62,6 +68,13 @@
     var box = document.getElementById("presence-box");
     if (box && !box.contains(document.activeElement)) {
       refresh("#presence-box", box.getAttribute("data-live-presence"), "outerHTML");
+    }
+  }
+
+  function announce(text) {
+    if (announcer && text) {
+      announcer.textContent = text;
+      setTimeout(function () { announcer.textContent = ""; }, 5000);
     }
   }
 
@@ -96,7 +109,11 @@
       return;
     }
     if (type === "message.created" || type === "message.updated") {
-      if (ref === reference) { refreshConversation("transcript"); showCitizenTyping(false); }
+      if (ref === reference) {
+        refreshConversation("transcript");
+        if (type === "message.created") { showCitizenTyping(false); }
+        if (type === "message.updated" && event.data.delivery_status === "failed") { announce(texts.undelivered); }
+      }
       refreshLists();
       return;
     }
@@ -202,6 +219,7 @@
       var select = document.getElementById("id_presence");
       if (select) { select.focus(); }
     }
+    if (target.id === "contact-history-body") { target.removeAttribute("aria-busy"); }
     scrollTranscript();
     return swapped;
   });
@@ -211,6 +229,24 @@
     if (transcript) { transcript.scrollTop = transcript.scrollHeight; }
   }
   scrollTranscript();
+
+  // Buttons that answer without a fragment (hand back to the virtual agent, merge contacts): the server
+  // reloads the page on success; a refusal (JSON {"message"} or an HTML error page) is shown and announced.
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var form = e.detail && e.detail.elt;
+    var xhr = e.detail && e.detail.xhr;
+    if (!form || !xhr || xhr.status < 400 || form.getAttribute("hx-swap") !== "none") { return; }
+    var message = "";
+    try { message = JSON.parse(xhr.responseText).message || ""; } catch (err) {
+      var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var error = doc.querySelector(".error");
+      message = error ? error.textContent.trim() : "";
+    }
+    message = message || texts.failed || "";
+    var box = form.hasAttribute("data-handback") ? document.getElementById("status-error") : null;
+    if (box) { box.textContent = message; }
+    announce(message);
+  });
 
   // Announcements arrive by out-of-band swap; clear them later so the same text is announced again next time.
   document.addEventListener("htmx:oobAfterSwap", function (e) {
