@@ -212,12 +212,14 @@ def test_buttons_survey_source_and_queue_position_render_from_server_frames(new_
     error.filter(has_text="not available").wait_for()
 
 
-def test_panel_reflows_at_320_css_pixels(new_page):
-    page = new_page(viewport={"width": 320, "height": 640})
+@pytest.mark.parametrize(("width", "height"), [(320, 640), (640, 400)])  # 320 CSS px; 1280x800 at 200 % zoom
+def test_panel_reflows_at_320_css_pixels_and_200_percent_zoom(new_page, width, height):
+    page = new_page(viewport={"width": width, "height": height})
     page.goto("/")
     page.locator(f"{WIDGET} button.launcher").click()
     box = page.locator(f"{WIDGET} section.panel").bounding_box()
-    assert box["x"] >= 0 and box["x"] + box["width"] <= 320
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    assert box["y"] >= 0 and box["y"] + box["height"] <= height
     overflow = page.evaluate("""() => {
       const panel = document.querySelector('[data-guichet-widget]').shadowRoot.querySelector('.panel');
       return panel.scrollWidth - panel.clientWidth;
