@@ -72,7 +72,11 @@ def embedded_env(var_dir: Path, port: int, **extra: str) -> dict[str, str]:
         "GUICHET_EMBEDDED_WORKER": "1",
         "GUICHET_PUBLIC_URL": base_url,
         "GUICHET_CSRF_TRUSTED_ORIGINS": f"{base_url},http://localhost:{port}",
+        # One server serves the whole session from 127.0.0.1: every test signs in and opens chats from the
+        # same address, far beyond the per-address limits meant for the public (those have their own tests).
         "GUICHET_RATE_LIMIT_MESSAGES": env.get("GUICHET_RATE_LIMIT_MESSAGES", "1000"),
+        "GUICHET_RATE_LIMIT_SESSIONS": env.get("GUICHET_RATE_LIMIT_SESSIONS", "1000"),
+        "GUICHET_RATE_LIMIT_LOGIN": env.get("GUICHET_RATE_LIMIT_LOGIN", "1000"),
         "PYTHONUNBUFFERED": "1",
     })
     env.update(extra)
