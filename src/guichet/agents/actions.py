@@ -7,7 +7,7 @@ Presence: available / away / wrap_up / offline. Only available agents receive wo
   available) — or has gone offline — their open conversations go back to the queue at their original place
   (`enqueue_conversation(keep_place=True)`), so they are served before anybody who arrived later.
 - A periodic sweep (`agents.sweep` job, every `GUICHET_PRESENCE_SWEEP_S`, default 60 s) forgets connections
-  not seen for `GUICHET_CONNECTION_STALE_S` (default 600 s; a crashed server never sends the close), hands
+  not seen for `GUICHET_CONNECTION_STALE_S` (default 12 h; a crashed server never sends the close), hands
   back the work of agents who vanished, and runs routing (nothing waits while someone could take it).
 - Wrap-up: after resolving a conversation of a queue with `wrap_up_s`, the agent is in wrap-up for that long,
   then available again (unless they changed presence themselves meanwhile).
@@ -50,7 +50,9 @@ def away_delay_s() -> float:
 
 
 def stale_connection_s() -> float:
-    return float(getattr(settings, "GUICHET_CONNECTION_STALE_S", 600))
+    # Until the agent socket refreshes `last_seen_at` on its pings (touch_connection), a live desk left open
+    # shows no sign of life: only rows older than a working day are considered dead (a crashed process).
+    return float(getattr(settings, "GUICHET_CONNECTION_STALE_S", 12 * 3600))
 
 
 def sweep_interval_s() -> float:
