@@ -312,3 +312,89 @@ def test_the_callers_words_are_received_not_delivered(voice_inbox, monkeypatch):
     citizen = Message.objects.get(author_kind="contact")
     assert citizen.delivery_status == "" and citizen.channel == "voice" and citizen.language == "en"
     assert not Job.objects.filter(payload__message_id=citizen.pk).exists()
+
+
+@pytest.fixture
+def slow_bot(voice_inbox, monkeypatch, settings):
+    """The virtual agent takes its time (a cold model): its answer waits for `release`."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from guichet.omnichannel import warmup
+
+    voice_inbox.bot_enabled = True
+    voice_inbox.config = {**voice_inbox.config, "ivr_menu": []}
+    voice_inbox.save()
+    settings.GUICHET_VOICE_BOT_WAIT_S = 0
+    release = threading.Event()
+    executor = ThreadPoolExecutor(max_workers=1)
+    monkeypatch.setattr(warmup, "_executor", executor)
+
+    def slow_answer(conversation, text):
+        release.wait()
+        return "You can renew online."
+
+    monkeypatch.setattr(ivr, "answerer", lambda: slow_answer)
+    call("/hooks/voice/test-voice/")
+    call("/hooks/voice/test-voice/language/", {"Digits": "1"})
+
+    def finish():
+        release.set()
+        executor.shutdown(wait=True)  # the answer is in the cache once the worker is done
+
+    yield finish
+    finish()
+
+
+def test_a_slow_virtual_agent_puts_the_caller_on_hold_instead_of_blocking(slow_bot):
+    _response, root = call("/hooks/voice/test-voice/bot/", {"SpeechResult": "How do I renew my passport?"})
+    assert says(root) == [("en-CA", "One moment, please.")]
+    assert root.find("Pause") is not None
+    redirect = root.find("Redirect").text
+    assert redirect.startswith("/hooks/voice/test-voice/botwait/?turn=") and redirect.endswith("holds=1")
+    _response, root = call(redirect)  # still thinking: a silent hold, no second "one moment"
+    assert says(root) == [] and root.find("Redirect").text.endswith("holds=2")
+    slow_bot()
+    _response, root = call(redirect.replace("holds=1", "holds=2"))
+    assert says(root)[0] == ("en-CA", "You can renew online.")
+    assert root.find("Gather").get("action").startswith("/hooks/voice/test-voice/bot/")
+    call(redirect.replace("holds=1", "holds=2"))  # a provider retry stores nothing more
+    conversation = Conversation.objects.get()
+    assert conversation.messages.filter(author_kind="bot").count() == 1
+    assert conversation.messages.filter(author_kind="contact").count() == 1
+
+
+def test_a_virtual_agent_that_never_answers_sends_the_caller_to_an_agent(slow_bot):
+    _response, root = call("/hooks/voice/test-voice/bot/", {"SpeechResult": "How do I renew my passport?"})
+    last_hold = root.find("Redirect").text.replace("holds=1", f"holds={ivr.MAX_HOLDS}")
+    _response, root = call(last_hold)
+    assert Conversation.objects.get().status == "queued"
+    assert root.find("Gather").get("action").startswith("/hooks/voice/test-voice/waitkey/")
+    _response, root = call("/hooks/voice/test-voice/botwait/?turn=not-a-turn&holds=1")
+    assert root.find("Gather").get("action").startswith("/hooks/voice/test-voice/waitkey/")
+
+
+def test_a_failing_virtual_agent_sends_the_caller_to_an_agent(voice_inbox, monkeypatch):
+    voice_inbox.bot_enabled = True
+    voice_inbox.config = {**voice_inbox.config, "ivr_menu": []}
+    voice_inbox.save()
+
+    def broken(conversation, text):
+        raise RuntimeError("index unavailable")
+
+    monkeypatch.setattr(ivr, "answerer", lambda: broken)
+    call("/hooks/voice/test-voice/")
+    call("/hooks/voice/test-voice/language/", {"Digits": "1"})
+    _response, root = call("/hooks/voice/test-voice/bot/", {"SpeechResult": "How do I apply?"})
+    assert Conversation.objects.get().status == "queued"
+    assert root.find("Gather").get("action").startswith("/hooks/voice/test-voice/waitkey/")
+
+
+def test_warm_up_starts_the_knowledge_index_warm_up(monkeypatch):
+    from guichet.knowledge import index
+    from guichet.omnichannel import warmup
+
+    started = []
+    monkeypatch.setattr(index, "warm_up_in_background", lambda: started.append(True))
+    assert warmup.warm_up_in_background() is True
+    assert started == [True]

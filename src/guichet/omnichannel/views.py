@@ -82,7 +82,7 @@ def sms_status(request: HttpRequest, inbox_slug: str) -> HttpResponse:
 
 # --- voice --------------------------------------------------------------------------------------------
 
-VOICE_STEPS = {"language", "menu", "bot", "queue", "wait", "waitkey", "dialdone", "status", "recording"}
+VOICE_STEPS = {"language", "menu", "bot", "botwait", "queue", "wait", "waitkey", "dialdone", "status", "recording"}
 
 
 @csrf_exempt
@@ -112,10 +112,12 @@ def voice_step(request: HttpRequest, inbox_slug: str, step: str) -> HttpResponse
     if session is None:
         return HttpResponse("Unknown call", status=404, content_type="text/plain")
     attempt = int(request.GET.get("attempt", "1")) if request.GET.get("attempt", "1").isdigit() else 1
+    holds = int(request.GET.get("holds", "1")) if request.GET.get("holds", "1").isdigit() else 1
     handlers = {
         "language": lambda: ivr.language(session, inbound, attempt),
         "menu": lambda: ivr.menu(session, inbound, attempt),
         "bot": lambda: ivr.bot(session, inbound),
+        "botwait": lambda: ivr.botwait(session, request.GET.get("turn", ""), holds),
         "queue": lambda: ivr.queue(session),
         "wait": lambda: ivr.wait(session),
         "waitkey": lambda: ivr.waitkey(session, inbound),

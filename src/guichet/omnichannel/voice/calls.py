@@ -103,9 +103,10 @@ def caller_said(session: CallSession, text: str, confidence: str = "") -> tuple[
     return received.message, received.created
 
 
-def bot_spoke(session: CallSession, answer: str) -> Message:
+def bot_spoke(session: CallSession, answer: str, turn: str = "") -> Message:
+    metadata = {"spoken": True, "call_sid": session.call_sid, **({"turn": turn} if turn else {})}
     return conv.post_message(session.conversation, answer, author_kind=Message.Author.BOT, language=session.language,
-                             metadata={"spoken": True, "call_sid": session.call_sid})
+                             metadata=metadata)
 
 
 def enqueue_call(session: CallSession) -> None:

@@ -6,11 +6,13 @@ TwiML to play next and points the provider at the following step's URL.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import logging
 import re
 from collections.abc import Callable
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, override
@@ -18,6 +20,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from guichet.agents.models import AgentProfile
 from guichet.conversations.models import Conversation, Inbox
+from guichet.omnichannel import warmup
 from guichet.omnichannel.adapters.base import InboundMessage
 from guichet.omnichannel.models import CallSession
 from guichet.omnichannel.voice import calls
@@ -30,6 +33,11 @@ WAIT_POLL_S = 20
 MAX_BOT_TURNS = 3
 MAX_RETRIES = 3
 CALLBACK_DIGIT = "9"
+# How long a webhook waits for the virtual agent before the caller hears "one moment" (the provider gives up
+# at 15 s), how long each hold lasts, and how many holds before the caller goes to an agent instead.
+BOT_WAIT_S = 6.0
+HOLD_PAUSE_S = 2
+MAX_HOLDS = 8
 AGENT_WORDS = {"agent", "agente", "person", "personne", "human", "humain", "operator", "opérateur", "0"}
 
 
@@ -166,16 +174,55 @@ def bot(session: CallSession, inbound: InboundMessage) -> VoiceResponse:
         return queue(session)
     _said, first_time = calls.caller_said(session, text, inbound.headers.get("Confidence", ""))
     answer_text = answerer()
-    answer = None
-    if answer_text is not None:
-        try:
-            answer = answer_text(Conversation.objects.get(pk=session.conversation_id), text)
-        except Exception:  # noqa: BLE001 - a failing bot must never drop a call: the caller goes to an agent
-            logger.exception("voice.bot_failed sid=%s", session.call_sid)
+    if answer_text is None:
+        return queue(session)
+    conversation = Conversation.objects.get(pk=session.conversation_id)
+    turn = turn_key(session, text)
+    outcome = warmup.ask_in_background(answer_key(session, turn), lambda: answer_text(conversation, text),
+                                       float(getattr(settings, "GUICHET_VOICE_BOT_WAIT_S", BOT_WAIT_S)))
+    if not outcome.done:  # the virtual agent is still thinking (e.g. its model is loading): hold, never block
+        return hold(session, turn, holds=1)
+    return spoken_answer(session, outcome.answer, store=first_time, turn=turn)
+
+
+def turn_key(session: CallSession, text: str) -> str:
+    return hashlib.sha256(f"{session.call_sid}|{text}".encode()).hexdigest()[:24]
+
+
+def answer_key(session: CallSession, turn: str) -> str:
+    return f"voice-answer:{session.call_sid}:{turn}"
+
+
+def hold(session: CallSession, turn: str, holds: int) -> VoiceResponse:
+    """ "One moment" and a short pause, then ask again (`botwait`): the webhook answers at once."""
+    response = VoiceResponse()
+    if holds == 1:
+        speak(response, session.inbox, session.language, lambda: _("One moment, please."))
+    response.pause(length=HOLD_PAUSE_S)
+    response.redirect(step_url(session.inbox, "botwait", turn=turn, holds=str(holds)), method="POST")
+    return response
+
+
+def botwait(session: CallSession, turn: str, holds: int) -> VoiceResponse:
+    """Back from a hold: the answer if it is ready, another hold, or an agent when it takes too long."""
+    if not re.fullmatch(r"[0-9a-f]{24}", turn or ""):
+        return queue(session)
+    outcome = warmup.answer_for(answer_key(session, turn))
+    if outcome is None or (not outcome.done and holds >= MAX_HOLDS):
+        logger.info("voice.bot_gave_up sid=%s holds=%s", session.call_sid, holds)
+        return queue(session)
+    if not outcome.done:
+        return hold(session, turn, holds + 1)
+    # Stored once: a replayed botwait finds the bot message already there for this turn.
+    already = session.conversation.messages.filter(metadata__turn=turn).exists()
+    return spoken_answer(session, outcome.answer, store=not already, turn=turn)
+
+
+def spoken_answer(session: CallSession, answer: str | None, *, store: bool, turn: str = "") -> VoiceResponse:
     if not answer:
         return queue(session)
-    if first_time:
-        calls.bot_spoke(session, answer)
+    if store:
+        calls.bot_spoke(session, answer, turn=turn)
     response = VoiceResponse()
     say(response, speakable(answer), session.language, session.inbox)
     follow = gather(session.inbox, "bot", session.language, timeout=8)
