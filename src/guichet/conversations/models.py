@@ -100,6 +100,9 @@ class ReferenceCounter(models.Model):
     year = models.PositiveIntegerField(unique=True)
     last_number = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
 
 class Conversation(models.Model):
     class Status(models.TextChoices):
