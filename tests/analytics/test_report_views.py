@@ -71,6 +71,8 @@ def test_bad_periods_are_refused_with_a_message_naming_the_field():
     backwards = client.get("/reports/", {"start": "2026-03-05", "end": "2026-03-01"})
     assert backwards.status_code == 400
     assert "The end date must be on or after the start date." in backwards.content.decode()
+    assert 'aria-invalid="true" aria-describedby="id_end_error"' in backwards.content.decode()
+    assert 'id="id_end_error"' in backwards.content.decode()
     too_long = client.get("/reports/", {"start": "2026-01-01", "end": "2026-03-01", "grouping": "15"})
     assert too_long.status_code == 400
     assert "Interval reports cover at most 31 days" in too_long.content.decode()

@@ -58,5 +58,5 @@ def test_scenario_errors_are_announced_next_to_the_field(new_page):
     page.goto("/wfm/scenario/")
     page.get_by_label("Volume multiplier").fill("-2")
     page.get_by_role("button", name="Run the scenario").click()
-    expect(page.locator("#id_volume_multiplier-error")).to_have_text("The volume multiplier cannot be negative.")
+    expect(page.locator("#id_volume_multiplier_error")).to_have_text("The volume multiplier cannot be negative.")
     expect(page.get_by_role("alert")).to_contain_text("Please correct the fields marked below.")

@@ -31,8 +31,12 @@ def kpi(page: str, term: str) -> str:
 
 
 def field_error(page: str, field: str) -> str:
-    match = re.search(rf'id="id_{field}-error">([^<]+)<', page)
+    """The error shown under a field, which the field itself points at for screen readers."""
+    match = re.search(rf'id="id_{field}_error">([^<]+)<', page)
     assert match, f"no error shown for {field}"
+    field_tag = re.search(rf'<(?:input|select)[^>]*\bname="{field}"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in field_tag
+    assert f"id_{field}_error" in re.search(r'aria-describedby="([^"]+)"', field_tag).group(1)
     return match.group(1)
 
 

@@ -1,4 +1,5 @@
 """Planner forms: every bad value is caught here with a message naming the field, in the planner's language.
+Django ties each input to its help text and error (`aria-describedby` to `id_<name>_helptext` / `_error`).
 
 Percentages are typed as percentages (80 for 80%) and converted to fractions for the maths.
 """
