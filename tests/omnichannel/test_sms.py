@@ -189,3 +189,22 @@ def test_the_virtual_agent_answers_by_sms_in_a_few_segments(sms_inbox, fake_prov
     run_due_jobs()
     bodies = [r["form"]["Body"] for r in fake_provider.requests]
     assert len(bodies) == 3 and bodies[-1].endswith("https://www.canada.ca/passports (3/3)")
+
+
+def test_the_virtual_agent_answers_texts_from_a_job_not_inside_the_webhook(sms_inbox, monkeypatch,
+                                                                         django_capture_on_commit_callbacks):
+    from guichet.bot import dialogue
+
+    sms_inbox.bot_enabled = True
+    sms_inbox.save()
+    answered: list[tuple[int, int]] = []
+    monkeypatch.setattr(dialogue, "reply", lambda conversation_id, message_id: answered.append(
+        (conversation_id, message_id)))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_signed("/hooks/sms/test-sms/", fixture_form("sms_inbound.json")).status_code == 200
+        post_signed("/hooks/sms/test-sms/", fixture_form("sms_inbound.json"))  # provider retry
+    assert answered == []  # the webhook did not wait for the bot
+    assert Job.objects.filter(kind="bot.reply").count() == 1
+    run_due_jobs()
+    message = Message.objects.get(author_kind="contact")
+    assert answered == [(message.conversation_id, message.pk)]

@@ -90,6 +90,18 @@ def store_attachment(message: Message, filename: str, content_type: str, content
     return attachment
 
 
+def wake_bot_later(received: conv.Received) -> None:
+    """The virtual agent answers texts and e-mails from a background job, never inside the provider's webhook
+    or the SMTP session: a cold model (about a minute after a start) would outlast Twilio's 15 s limit."""
+    message = received.message
+    if not received.created or message.conversation.status != Conversation.Status.BOT:
+        return
+    conversation_id, message_id = message.conversation_id, message.pk
+    transaction.on_commit(lambda: enqueue_job(
+        "bot.reply", {"conversation_id": conversation_id, "message_id": message_id},
+        key=f"bot.reply:{message_id}", max_attempts=2))
+
+
 # --- delivery -----------------------------------------------------------------------------------------
 
 
@@ -250,7 +262,8 @@ def _store_email(inbox: Inbox, contact: Contact, parsed: ParsedEmail, inbound: I
             conversation = conv.start_conversation(contact, inbox, language=language, subject=parsed.subject)
             created_case = True
         received = conv.receive_message(conversation, body, provider_id=parsed.message_id, channel="email",
-                                        metadata=metadata)
+                                        metadata=metadata, notify_bot=False)
+        wake_bot_later(received)
         if not received.created:
             return Ingested(conversation, received.message, created=False, reason="duplicate")
         remember(parsed.message_id, conversation, received.message)
@@ -303,7 +316,8 @@ def ingest_sms(inbox: Inbox, inbound: InboundMessage) -> Ingested:
         body = inbound.body.strip() or (_("(picture or file without text)") if inbound.extra["sms"]["media"]
                                         else "")
         received = conv.receive_message(conversation, body, provider_id=inbound.provider_id, channel="sms",
-                                        metadata={"sms": inbound.extra["sms"]})
+                                        metadata={"sms": inbound.extra["sms"]}, notify_bot=False)
+        wake_bot_later(received)
     return Ingested(conversation, received.message, created=received.created)
 
 
