@@ -98,15 +98,39 @@ def hello(inbox: Inbox, token: Any, language: Any, remote_addr: str) -> Hello:
                  welcome_payload(new_token, lang, None))
 
 
+def _checked_body(language: str, body: Any) -> str:
+    try:
+        with override(language):
+            return actions.check_message_body(body)
+    except actions.ActionError as exc:
+        raise WidgetError(exc.code, exc.message) from exc
+
+
+def open_conversation(inbox: Inbox, grant: CitizenGrant, language: str, body: Any) -> Sent:
+    """The citizen's current conversation, started now if they have none (only for a valid first message)."""
+    _checked_body(language, body)
+    conversation = current_conversation(grant)
+    if conversation is None:
+        from guichet.conversations.models import Contact
+
+        contact = Contact.objects.get(pk=grant.contact_id)
+        conversation = actions.start_conversation(contact, inbox, language=language)
+    token = issue_citizen_token(grant.contact_id, grant.inbox_slug, grant.session_id)
+    return Sent(conversation.pk, conversation.last_seq, False, welcome_payload(token, language, conversation))
+
+
+def written_language(text: str, fallback: str) -> str:
+    """The language the citizen actually wrote in (among the configured ones), or `fallback` when unsure."""
+    from guichet.bot.nlp.language import detect_language
+
+    return detect_language(text, fallback, settings.GUICHET_CITIZEN_LANGUAGES)
+
+
 def send(inbox: Inbox, grant: CitizenGrant, language: str, body: Any, client_id: str | None) -> Sent:
     limit, window = settings.GUICHET_RATE_LIMIT_MESSAGES
     if not ratelimit.hit(f"messages:{grant.session_id}", limit, window):
         raise WidgetError("rate_limited", _("You are sending messages too quickly. Please wait a moment."))
-    try:
-        with override(language):
-            text = actions.check_message_body(body)
-    except actions.ActionError as exc:
-        raise WidgetError(exc.code, exc.message) from exc
+    text = _checked_body(language, body)
     conversation = current_conversation(grant)
     if conversation is None:
         from guichet.conversations.models import Contact
@@ -116,7 +140,7 @@ def send(inbox: Inbox, grant: CitizenGrant, language: str, body: Any, client_id:
     try:
         with override(conversation.language):
             received = actions.receive_message(conversation, text, client_id=client_id, channel="web",
-                                               language=language)
+                                               language=written_language(text, conversation.language))
     except actions.ActionError as exc:
         raise WidgetError(exc.code, exc.message) from exc
     token = issue_citizen_token(grant.contact_id, grant.inbox_slug, grant.session_id)
