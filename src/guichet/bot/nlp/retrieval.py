@@ -258,7 +258,7 @@ class KnowledgeIndex:
         prepared = [(article, self._rows_of(article)) for article in articles]
         texts = [row.text for _, rows in prepared for row in rows]
         vectors = self.embedder.embed(texts, is_query=True) if texts else np.zeros((0, 0), np.float32)
-        answers = [self._answer_vector(article) for article in articles]
+        answers = self._answer_vectors(articles)
         with self._lock:
             cursor = 0
             for (article, rows), answer in zip(prepared, answers, strict=True):
@@ -275,11 +275,22 @@ class KnowledgeIndex:
             if self._articles.pop(article_id, None) is not None:
                 self._scorer = None
 
-    def _answer_vector(self, article: IndexedArticle) -> np.ndarray:
-        texts = [version.answer[:ANSWER_CHARACTERS] for version in article.versions.values() if version.answer.strip()]
-        if not texts:
-            return np.zeros(self.embedder.dim, dtype=np.float32)
-        return _unit(self.embedder.embed(texts, is_query=False).mean(axis=0))
+    def _answer_vectors(self, articles: Sequence[IndexedArticle]) -> list[np.ndarray]:
+        """Unit mean of each article's answer openings (zeros without answer), embedded in one batch."""
+        texts_per_article = [
+            [version.answer[:ANSWER_CHARACTERS] for version in article.versions.values() if version.answer.strip()]
+            for article in articles
+        ]
+        flat = [text for texts in texts_per_article for text in texts]
+        vectors = self.embedder.embed(flat, is_query=False) if flat else None
+        result, cursor = [], 0
+        for texts in texts_per_article:
+            if texts and vectors is not None:
+                result.append(_unit(vectors[cursor : cursor + len(texts)].mean(axis=0)))
+            else:
+                result.append(np.zeros(self.embedder.dim, dtype=np.float32))
+            cursor += len(texts)
+        return result
 
     @staticmethod
     def _rows_of(article: IndexedArticle) -> list[_Row]:
