@@ -106,6 +106,9 @@ class WidgetConsumer(JsonFrameConsumer):
 
         self.inbox_slug = self.scope["url_route"]["kwargs"]["inbox"]
         self.inbox = await database_sync_to_async(widget_service.find_inbox)(self.inbox_slug)
+        # Accept first, then close with an application code: a refusal before accepting reaches the browser as
+        # a bare HTTP 403 and the widget could not tell "unknown inbox" from a network fault.
+        await self.accept()
         if self.inbox is None:
             await self.close(code=4404)
             return
@@ -116,7 +119,6 @@ class WidgetConsumer(JsonFrameConsumer):
             return
         self.grant = None
         self.conversation_id: int | None = None
-        await self.accept()
 
     async def disconnect(self, code: int) -> None:
         await self.leave_all()
@@ -164,6 +166,14 @@ class WidgetConsumer(JsonFrameConsumer):
             await self.send_error("bad_client_id", _("The message id is not valid."))
             return
         try:
+            # The first message opens the conversation: join its group before the message is stored so that
+            # nothing published while handling it (status, place in line, the bot's answer) is missed.
+            if self.conversation_id is None:
+                opened = await database_sync_to_async(widget_service.open_conversation)(
+                    self.inbox, self.grant, self.language, frame.get("body"))
+                self.conversation_id = opened.conversation_id
+                await self.join(events.group_for_widget(opened.conversation_id))
+                await self.send_json({"type": "welcome", **opened.welcome})
             result = await database_sync_to_async(widget_service.send)(
                 self.inbox, self.grant, self.language, frame.get("body"), client_id)
         except widget_service.WidgetError as exc:
