@@ -41,3 +41,20 @@ def test_admin_saves_the_menu_into_the_inbox_config():
         "name_en": inbox.name_en, "name_fr": inbox.name_fr, "languages": '["en", "fr"]',
         "default_queue": queue.pk, "ivr_menu": '[{"digit": "1", "queue": "nope"}]'})
     assert refused.status_code == 200 and Inbox.objects.get(pk=inbox.pk).config == config
+
+
+def test_demo_phone_line_gets_a_menu_and_credentials_once():
+    from guichet.omnichannel.demo import configure_demo_channels
+
+    general, _benefits = make_queue(slug="general"), make_queue(slug="benefits")
+    make_inbox(general, channel="voice", slug="demo-voice", config={"number": "+15145550199"})
+    make_inbox(general, channel="sms", slug="demo-sms", config={"number": "+15145550100"})
+    assert set(configure_demo_channels()) == {"demo-voice", "demo-sms"}
+    voice = Inbox.objects.get(slug="demo-voice")
+    assert [entry["queue"] for entry in voice.config["ivr_menu"]] == ["benefits", "general"]
+    assert voice.config["number"] == "+15145550199" and voice.config["account_sid"].startswith("AC")
+    assert Inbox.objects.get(slug="demo-sms").config["auth_token_env"] == "GUICHET_TWILIO_AUTH_TOKEN"
+    voice.config = {**voice.config, "ivr_menu": []}  # an operator removed the menu: kept that way
+    voice.save()
+    assert configure_demo_channels() == []
+    assert Inbox.objects.get(slug="demo-voice").config["ivr_menu"] == []
