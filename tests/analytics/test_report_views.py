@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 import pytest
 from django.test import Client
@@ -99,3 +100,34 @@ def test_reports_follow_the_supervisors_french_interface(clock):
     assert "Saisissez une date valide." in invalid  # Django's own French catalogue
     export = client.get("/reports/export.csv", DAY_QUERY).content.decode()
     assert export.startswith("Période,Conversations,Présentés,Traités,Abandons")
+
+
+def export(client: Client, table: str) -> list[list[str]]:
+    response = client.get("/reports/export.csv", {**DAY_QUERY, "table": table})
+    assert response.status_code == 200
+    return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+def test_the_queue_and_channel_table_exports_as_csv(clock):
+    build_day(clock)
+    breakdown = export(signed_in(), "breakdown")
+    assert breakdown[0][:6] == ["Queue", "Channel", "Conversations", "Offered", "Handled", "Abandoned"]
+    assert breakdown[1:] == [["Queue general", "web", "6", "5", "3", "2", "40.0", "40.0", "63.3", "350.0", "96.7",
+                              "290.0", "2", "1", "50.0", "1", "50.0", "0", "", "1", "83.3"]]
+
+
+def test_the_unanswered_questions_export_as_csv(clock):
+    bot_models = pytest.importorskip("guichet.bot.models")
+    from guichet.analytics.rollup import rollup
+
+    day = build_day(clock)
+    bot_models.BotTurn.objects.create(conversation=day["conversations"]["E"], question="Passeport?",
+                                      question_key="passeport", language="fr", outcome="handed_off")
+    rollup(date(2026, 3, 2))
+    assert export(signed_in(), "questions") == [["Question", "Language", "Times"], ["Passeport?", "fr", "1"]]
+
+
+def test_an_unknown_table_is_refused():
+    response = signed_in().get("/reports/export.csv", {**DAY_QUERY, "table": "everything"})
+    assert response.status_code == 400
+    assert "Unknown table" in response.content.decode()

@@ -107,25 +107,43 @@ def _csv_value(index: int, value: Any) -> str:
     return str(value)
 
 
+EXPORTS = ("series", "breakdown", "questions")
+
+
 @require_GET
 @supervisor_required
 def export_csv(request: HttpRequest) -> HttpResponse:
+    """CSV of one table of the report: `table=series` (default), `breakdown` or `questions`."""
     form = report_form(request)
+    table = request.GET.get("table") or "series"
+    if table not in EXPORTS:
+        return HttpResponse(_("Unknown table: choose series, breakdown or questions."), status=400,
+                            content_type="text/plain; charset=utf-8")
     if not form.is_valid():
-        errors = "; ".join(f"{form.fields[name].label if name in form.fields else name}: {' '.join(str(m) for m in messages)}"
-                           for name, messages in form.errors.items())
+        errors = "; ".join(f"{form.fields[name].label if name in form.fields else name}: "
+                           f"{' '.join(str(m) for m in messages)}" for name, messages in form.errors.items())
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
     selection = form.report_filter()
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    name = f"guichet-report-{selection.start}-{selection.end}-{selection.grouping}.csv"
+    name = f"guichet-{table}-{selection.start}-{selection.end}-{selection.grouping}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     writer = csv.writer(response)
-    writer.writerow([header() for header, _value in CSV_COLUMNS])
-    for row in reports.series(selection):
-        writer.writerow([_csv_value(i, value(row)) for i, (_header, value) in enumerate(CSV_COLUMNS)])
-    total = reports.totals(selection)
-    total.label = _("Total")
-    writer.writerow([_csv_value(i, value(total)) for i, (_header, value) in enumerate(CSV_COLUMNS)])
+    if table == "series":
+        writer.writerow([header() for header, _value in CSV_COLUMNS])
+        total = reports.totals(selection)
+        total.label = _("Total")
+        for row in [*reports.series(selection), total]:
+            writer.writerow([_csv_value(i, value(row)) for i, (_header, value) in enumerate(CSV_COLUMNS)])
+    elif table == "breakdown":
+        writer.writerow([_("Queue"), _("Channel"), *[header() for header, _value in CSV_COLUMNS[1:]]])
+        for row in reports.breakdown(selection):
+            writer.writerow([row.label, row.key, *[_csv_value(i, value(row)) for i, (_header, value)
+                                                   in enumerate(CSV_COLUMNS) if i]])
+    else:
+        writer.writerow([_("Question"), _("Language"), _("Times")])
+        for question in reports.top_unanswered(selection, limit=100):
+            writer.writerow([question["example"] or question["question_key"], question["language"],
+                             question["count"]])
     return response
 
 
