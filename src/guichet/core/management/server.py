@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 import uvicorn
 from django.conf import settings
 
-from guichet.core.management.demo_data import read_logins
+from guichet.core.management.demo_data import logins_path, read_logins
 
 logger = logging.getLogger("guichet.serve")
 
@@ -95,7 +95,7 @@ def banner(base_url: str) -> str:
     lines += [f"  {label:<30} {base_url}{path}" for label, path in PAGES]
     logins = read_logins()
     if logins:
-        lines += ["", "  Demo logins (local use only; also in var/demo-logins.txt):"]
+        lines += ["", f"  Demo logins (local use only; also in {logins_path()}):"]
         lines += [f"    {role:<12} {username} / {password}" for role, (username, password) in sorted(logins.items())]
     lines += ["", "  Press Ctrl+C to stop.", ""]
     return "\n".join(lines)
