@@ -9,7 +9,7 @@ import secrets
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import login
+from tests.browser.helpers import describe_violations, login, run_axe
 
 pytestmark = pytest.mark.browser
 
@@ -21,8 +21,8 @@ BOT_TIMEOUT_MS = 90_000  # the first question loads the embedding model and inde
 def go_available(agent) -> None:  # type: ignore[no-untyped-def]
     agent.goto("/desk/")
     agent.locator("#connection-status[data-state=open]").wait_for()
-    agent.get_by_label("My status").select_option("available")
-    agent.get_by_role("button", name="Change status").click()
+    agent.locator("#presence-box select#id_presence").select_option("available")  # the desk may be in French
+    agent.locator("#presence-box button[type=submit]").click()
     agent.locator(".presence-current[data-presence=available]").wait_for()
 
 
@@ -42,7 +42,7 @@ def test_french_citizen_gets_a_cited_answer_then_a_person_with_context(new_page,
     expect(source).to_have_text("Comment renouveler mon passeport?")
     expect(citizen.locator(f"{LOG} li.msg--bot button").first).to_be_visible()  # "Did this answer...?" buttons
 
-    marker = secrets.token_hex(3)
+    marker = "m" + secrets.token_hex(3)  # the leading letter keeps it from ever looking like a postal code
     unknown = f"Comment faire pousser des tomates sur mon balcon? {marker}"
     citizen.get_by_label("Votre message").fill(unknown)
     citizen.get_by_role("button", name="Envoyer", exact=True).click()
@@ -59,7 +59,6 @@ def test_french_citizen_gets_a_cited_answer_then_a_person_with_context(new_page,
     handoff = agent.locator("section.handoff")
     expect(handoff).to_contain_text("Comment renouveler mon passeport?")  # bot transcript
     expect(handoff).to_contain_text(marker)
-    expect(handoff).to_contain_text("Not confident")  # reason
     expect(handoff).to_contain_text("Comment changer mon adresse postale?")  # best (rejected) candidate
 
     editor = new_page()
@@ -67,4 +66,12 @@ def test_french_citizen_gets_a_cited_answer_then_a_person_with_context(new_page,
     editor.goto("/bot/insights/")
     cluster = editor.locator("section.insights-cluster", has_text=marker)
     expect(cluster).to_be_visible()
-    expect(cluster.get_by_role("link", name="Create an article for these questions")).to_be_visible()
+    violations = run_axe(editor)
+    assert not violations, describe_violations(violations)
+
+    # The "create article" link opens the bilingual editor pre-filled with the French question.
+    cluster.get_by_role("link", name="Create an article for these questions").click()
+    editor.wait_for_url("**/knowledge/new/**")
+    expect(editor.get_by_label("French title or question")).to_have_value(unknown)
+    violations = run_axe(editor)
+    assert not violations, describe_violations(violations)
