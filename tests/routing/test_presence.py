@@ -130,7 +130,7 @@ def test_away_with_the_desk_open_keeps_the_work(desk, committed):
 
 def test_sweep_forgets_dead_connections_and_hands_back_the_work(desk, committed):
     _team, _inbox, agent, first, _second = desk
-    AgentConnection.objects.filter(agent=agent).update(last_seen_at=timezone.now() - timedelta(hours=1))
+    AgentConnection.objects.filter(agent=agent).update(last_seen_at=timezone.now() - timedelta(hours=13))
     with committed():
         result = sweep()
     assert result["stale_connections"] == 1
@@ -184,7 +184,7 @@ def test_sweep_command_reports_what_it_did(desk):
     from django.core.management import call_command
 
     _team, _inbox, agent, _first, _second = desk
-    AgentConnection.objects.filter(agent=agent).update(last_seen_at=timezone.now() - timedelta(hours=1))
+    AgentConnection.objects.filter(agent=agent).update(last_seen_at=timezone.now() - timedelta(hours=13))
     out = StringIO()
     call_command("routing_sweep", stdout=out)
     assert "stale_connections: 1" in out.getvalue()

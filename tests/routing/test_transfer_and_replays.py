@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from guichet.agents.actions import set_presence
+from guichet.agents.actions import open_connection, set_presence
 from guichet.conversations import actions as conv
 from guichet.conversations.models import Conversation
 from guichet.routing.models import AssignmentLog
@@ -61,3 +61,22 @@ def test_a_replayed_take_changes_nothing_and_a_stale_one_is_refused(client, comm
     assert Conversation.objects.get(pk=conversation.pk).assignee.user.username == "first"
     assert not AssignmentLog.objects.filter(conversation=conversation).exclude(
         agent__user__username="first").exists()
+
+
+def test_a_team_transfer_is_not_reserved_for_the_agent_who_made_it(committed):
+    team = make_team()
+    inbox = make_inbox(make_queue(team, sticky_window_s=600))
+    first_agent = make_agent([team], presence="available", languages=["en"])
+    open_connection(first_agent, "desk-1")  # still at their desk: a returning citizen would wait for them
+    colleague = make_agent([team], presence="away", languages=["en"])
+    with committed():
+        conversation = make_conversation(inbox)
+    assert Conversation.objects.get(pk=conversation.pk).assignee == first_agent
+    with committed():
+        set_presence(first_agent, "away")
+        set_presence(colleague, "available")
+    with committed():
+        conv.transfer_conversation(first_agent, Conversation.objects.get(pk=conversation.pk), to_team=team,
+                                   note="Please take over")
+    # The citizen did not come back to the agent who handed them on: the colleague takes them at once.
+    assert Conversation.objects.get(pk=conversation.pk).assignee == colleague

@@ -145,6 +145,23 @@ def previous_agents(contact_ids: Iterable[int], now: datetime) -> dict[int, int]
     return {contact_id: agent_id for contact_id, (_at, agent_id) in latest.items() if agent_id in present}
 
 
+def sticky_agents(waiting: Iterable[Conversation], now: datetime) -> dict[int, int]:
+    """conversation id -> the agent it should wait for (sticky routing), for returning citizens only.
+
+    The agent who had this very conversation since it joined the line (it was transferred or handed back)
+    is not a "previous agent": the citizen did not come back to them, they left.
+    """
+    waiting = list(waiting)
+    previous = previous_agents((c.contact_id for c in waiting), now)
+    in_line_since = {c.pk: c.queued_at or c.created_at for c in waiting}
+    left_by = {(conversation_id, agent_id) for conversation_id, agent_id, at in AssignmentLog.objects.filter(
+        conversation_id__in=in_line_since).values_list("conversation_id", "agent_id", "assigned_at")
+        if at >= in_line_since[conversation_id]}
+    left_by |= {(c.pk, c.assignee_id) for c in waiting if c.assignee_id}
+    return {c.pk: previous[c.contact_id] for c in waiting
+            if c.contact_id in previous and (c.pk, previous[c.contact_id]) not in left_by}
+
+
 def _agents_still_here(agent_ids: set[int]) -> set[int]:
     """Agents a citizen may wait for: available, or away/in wrap-up with the desk still open.
 
@@ -231,21 +248,20 @@ def route_queue(queue_id: int, *, limit: int = 500, now: datetime | None = None)
                 schedule_route(queue.pk, opening)
             return []
         rules = queue_rules(queue)
-        # Who the waiting citizens were served by before (read before locking: only ids are needed).
-        waiting_contacts = Conversation.objects.filter(queue=queue, status=Conversation.Status.QUEUED).values_list(
-            "contact_id", flat=True)[:limit]
-        preferred_by_contact = previous_agents(waiting_contacts, now) if rules.sticky_window_s > 0 else {}
-        profiles = _lock_agents(all_team_ids(rules), set(preferred_by_contact.values()))
+        preferred = sticky_agents(Conversation.objects.filter(queue=queue, status=Conversation.Status.QUEUED)
+                                  .order_by("priority", "queued_at", "id")[:limit], now) \
+            if rules.sticky_window_s > 0 else {}
+        profiles = _lock_agents(all_team_ids(rules), set(preferred.values()))
         waiting = _lock_waiting(queue, limit)
-        routed = _assign_waiting(queue, rules, profiles, waiting, preferred_by_contact, now)
-        _schedule_next_wakeup(queue, rules, waiting, routed, preferred_by_contact, now)
+        routed = _assign_waiting(queue, rules, profiles, waiting, preferred, now)
+        _schedule_next_wakeup(queue, rules, waiting, routed, preferred, now)
     if routed:
         logger.info("routing.routed queue=%s count=%d", queue_id, len(routed))
     return routed
 
 
 def _assign_waiting(queue: Queue, rules: engine.QueueRules, profiles: list[AgentProfile],
-                    waiting: list[Conversation], preferred_by_contact: dict[int, int], now: datetime
+                    waiting: list[Conversation], preferred: dict[int, int], now: datetime
                     ) -> list[Routed]:
     if not waiting or not profiles:
         return []
@@ -265,8 +281,7 @@ def _assign_waiting(queue: Queue, rules: engine.QueueRules, profiles: list[Agent
             break  # nobody can take anything more: the rest keeps its place
         callback = callbacks.get(conversation.pk)
         channel = work_channel(conversation, callback)
-        preferred = preferred_by_contact.get(conversation.contact_id)
-        item = work_item(conversation, queue, channel, preferred)
+        item = work_item(conversation, queue, channel, preferred.get(conversation.pk))
         chosen = engine.choose_agent(item, agents, rules, now_ts)
         if chosen is None:
             continue
@@ -301,7 +316,7 @@ def _persist_assignment(conversation: Conversation, agent: AgentProfile, queue: 
 
 
 def _schedule_next_wakeup(queue: Queue, rules: engine.QueueRules, waiting: list[Conversation],
-                          routed: list[Routed], preferred_by_contact: dict[int, int], now: datetime) -> None:
+                          routed: list[Routed], preferred: dict[int, int], now: datetime) -> None:
     """Overflow stages and sticky windows change the rules by themselves: route again at the next one."""
     assigned = {r.conversation_id for r in routed}
     now_ts = now.timestamp()
@@ -311,7 +326,7 @@ def _schedule_next_wakeup(queue: Queue, rules: engine.QueueRules, waiting: list[
             continue
         enqueued = (conversation.queued_at or conversation.created_at).timestamp()
         moments = [enqueued + stage.after_s for stage in rules.overflow]
-        if conversation.contact_id in preferred_by_contact:
+        if conversation.pk in preferred:
             moments.append(enqueued + rules.sticky_window_s)
         future = [moment for moment in moments if moment > now_ts]
         if future:

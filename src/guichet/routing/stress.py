@@ -113,8 +113,8 @@ def invariants() -> dict[str, Any]:
     from guichet.routing.actions import (
         agent_loads,
         engine_agent,
-        previous_agents,
         queue_rules,
+        sticky_agents,
         work_channel,
         work_item,
     )
@@ -134,12 +134,12 @@ def invariants() -> dict[str, Any]:
     now = timezone.now()
     missed = []
     waiting = list(Conversation.objects.filter(status="queued").select_related("queue", "inbox"))
-    preferred = previous_agents([c.contact_id for c in waiting], now)
+    preferred = sticky_agents(waiting, now)
     callbacks = {cb.conversation_id: cb for cb in CallbackRequest.objects.filter(status="pending")}
     for conversation in waiting:
         rules = queue_rules(conversation.queue)
         item = work_item(conversation, conversation.queue, work_channel(conversation, callbacks.get(conversation.pk)),
-                         preferred.get(conversation.contact_id))
+                         preferred.get(conversation.pk))
         if engine.choose_agent(item, agents, rules, now.timestamp()) is not None:
             missed.append(conversation.reference)
     return {"double_assignments": double, "mismatched": mismatched, "over_capacity": over,
