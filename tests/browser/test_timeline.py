@@ -7,6 +7,7 @@ import re
 import secrets
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.helpers import describe_violations, login, run_axe
 
@@ -73,3 +74,60 @@ def test_agent_merges_web_and_email_then_replies_by_email(new_page, live_server,
     last = agent.locator("ol.timeline li").last
     assert f"We are sending a new card {marker}." in last.inner_text()
     assert last.get_attribute("data-channel") == "email"
+
+
+@pytest.fixture
+def smtp_relay():
+    """The outbound relay the live server sends to (GUICHET_SMTP_HOST/PORT defaults: 127.0.0.1:1025)."""
+    from aiosmtpd.controller import Controller
+
+    from tests.omnichannel.conftest import SinkHandler
+
+    handler = SinkHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=1025)
+    try:
+        controller.start()
+    except (OSError, RuntimeError) as exc:
+        pytest.skip(f"port 1025 is taken, cannot stand in for the SMTP relay: {exc}")
+    yield handler
+    controller.stop()
+
+
+def test_desk_shows_every_channel_merges_and_replies_by_email_with_live_status(new_page, live_server, tmp_path,
+                                                                                smtp_relay):
+    marker = secrets.token_hex(4)
+    address = f"sam.{marker}@example.ca"
+    citizen = new_page()
+    citizen.goto("/demo/benefits/")
+    citizen.locator(f"{WIDGET} button.launcher").click()
+    citizen.locator(f"{WIDGET} #gw-input").fill(f"My card is lost; my e-mail is {address}")
+    citizen.locator(f"{WIDGET} #gw-input").press("Enter")
+    citizen.locator(f"{WIDGET} ol.log li.msg--contact[data-state=sent]").wait_for()
+    reference = re.search(r"GC-\d{4}-\d{6}", citizen.locator(f"{WIDGET} #gw-notes").inner_text()).group(0)
+    raw = tmp_path / "mail.eml"
+    raw.write_text(email_from(address, marker))
+    live_server.manage("ingest_email", "--to", "help@demo.guichet.local", "--file", str(raw))
+
+    agent = new_page()
+    login(agent, "agent_bi")
+    agent.goto(f"/desk/c/{reference}/")
+    agent.locator("#connection-status[data-state=open]").wait_for()
+    history = agent.locator("#contact-history-body")
+    merge_button = history.get_by_role("button", name=re.compile("^Merge "))
+    merge_button.first.wait_for()  # loaded by htmx after the page
+    violations = run_axe(agent)
+    assert violations == [], describe_violations(violations)
+    with agent.expect_navigation():  # the server asks the desk to reload: identities and history changed
+        merge_button.first.click()
+
+    history.locator("li[data-channel=email]", has_text=f"Reference {marker}").wait_for()
+    reply_via = agent.get_by_label("Reply via")
+    assert reply_via.input_value() == "demo-email"  # the citizen wrote by e-mail last
+    agent.get_by_label("Reply to the citizen").fill(f"A new card is on its way {marker}.")
+    agent.get_by_label("Reply to the citizen").press("Control+Enter")
+    expect(agent.locator("#announcer")).to_contain_text("Reply sent by Email in GC-")
+    sent = history.locator("li[data-channel=email]", has_text=f"A new card is on its way {marker}.")
+    expect(sent.locator(".delivery")).to_have_text("Sent")  # queued, then sent: the panel follows live
+    assert any(f"A new card is on its way {marker}." in message.get_content()
+               for _rcpts, message in smtp_relay.messages)
+    assert f"A new card is on its way {marker}." not in agent.locator("#transcript").inner_text()

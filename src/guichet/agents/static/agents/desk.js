@@ -57,11 +57,24 @@
     if (!reference) { return; }
     if (what !== "status") {
       refresh("#transcript", partUrl("transcript"), "outerHTML");
-      // The citizen's timeline on every channel (omnichannel fragment) shows the same messages.
-      var history = document.getElementById("contact-history-body");
-      if (history) { refresh("#contact-history-body", history.getAttribute("data-live-fragment")); }
+      refreshHistory();
     }
     if (what !== "transcript") { refresh("#conv-status", partUrl("status"), "outerHTML"); }
+  }
+
+  // The citizen's timeline on every channel (omnichannel fragment) shows this conversation's messages and
+  // those of their other conversations (an e-mail reply sent with "Reply via", its delivery status...).
+  function refreshHistory() {
+    var history = document.getElementById("contact-history-body");
+    if (history) { refresh("#contact-history-body", history.getAttribute("data-live-fragment")); }
+  }
+
+  function historyShows(ref) {
+    var history = document.getElementById("contact-history-body");
+    if (!history || !ref) { return false; }
+    return Array.prototype.some.call(history.querySelectorAll(".reference"), function (el) {
+      return el.textContent.trim() === ref;
+    });
   }
 
   function refreshPresence() {
@@ -113,6 +126,8 @@
         refreshConversation("transcript");
         if (type === "message.created") { showCitizenTyping(false); }
         if (type === "message.updated" && event.data.delivery_status === "failed") { announce(texts.undelivered); }
+      } else if (historyShows(ref)) {
+        refreshHistory();
       }
       refreshLists();
       return;
@@ -197,6 +212,12 @@
       var form = e.target.form;
       if (form) { e.preventDefault(); form.requestSubmit(); }
     }
+  });
+
+  // A reply may have gone to another channel's conversation: the timeline shows it.
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var elt = e.detail && e.detail.elt;
+    if (elt && elt.id === "reply-box" && e.detail.successful) { refreshHistory(); }
   });
 
   document.addEventListener("htmx:beforeRequest", function (e) {
