@@ -44,7 +44,7 @@ def test_demo_history_is_loaded_once_and_rolled_up(demo_inboxes):
 
 
 def test_demo_history_has_weekly_seasonality_and_a_surge(demo_inboxes):
-    load_demo_history(days=28, end=END)
+    load_demo_history(days=21, end=END)
     per_day = dict(DailyStat.objects.values_list("day").annotate(n=Sum("conversations")))
     def in_surge(day: date) -> bool:
         return 15 <= (END - day).days <= 18
