@@ -180,3 +180,23 @@ def test_merge_from_the_desk_reloads_the_page(desk):
     response = client.post(f"/hooks/contacts/{conversation.contact_id}/merge/", {"other": str(other.pk)})
     assert response.status_code == 204 and response["HX-Refresh"] == "true"
     assert Conversation.objects.filter(contact=conversation.contact).count() == 2
+
+
+def test_mms_pictures_are_links_in_the_timeline_and_the_desk(desk):
+    form = fixture_form("sms_inbound.json") | {
+        "Body": "", "NumMedia": "3",
+        "MediaUrl0": "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM1/Media/ME1",
+        "MediaContentType0": "image/jpeg",
+        "MediaUrl1": "javascript:alert(1)", "MediaContentType1": "text/html",
+        "MediaUrl2": "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM1/Media/ME2",
+        "MediaContentType2": "application/pdf"}
+    assert post_signed("/hooks/sms/sms-general/", form).status_code == 200
+    conversation = Conversation.objects.get(inbox=desk["sms"])
+    client = DeskClient(desk["agent"])
+    timeline = client.get(f"/hooks/contacts/{conversation.contact_id}/timeline/").content.decode()
+    transcript = client.get(f"/desk/c/{conversation.reference}/part/transcript/").content.decode()
+    for html in (timeline, transcript):
+        assert 'href="https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM1/Media/ME1"' in html
+        assert "Picture or file 1</a> (image/jpeg)" in html and "(application/pdf)" in html
+        assert "javascript:" not in html
+        assert "(picture or file without text)" in html

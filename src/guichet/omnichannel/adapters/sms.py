@@ -26,6 +26,9 @@ logger = logging.getLogger("guichet.omnichannel")
 DEFAULT_API_BASE = "https://api.twilio.com"
 
 
+MAX_MEDIA = 10
+
+
 def api_base(inbox) -> str:  # type: ignore[no-untyped-def]
     return str((inbox.config or {}).get("api_base") or getattr(settings, "GUICHET_TWILIO_API_BASE",
                                                                DEFAULT_API_BASE)).rstrip("/")
@@ -66,10 +69,14 @@ class TwilioSmsAdapter(ChannelAdapter):
         expected = inbox_number(self.inbox)
         if expected and params.get("To") and not same_number(params["To"], expected):
             raise InboundRejected("this number is not served by this inbox", 404)
-        media = [params[f"MediaUrl{i}"] for i in range(_int(params.get("NumMedia"))) if params.get(f"MediaUrl{i}")]
+        # MMS: at most 10 files per message (Twilio's limit); links only, the files stay with the provider.
+        indexes = [i for i in range(min(_int(params.get("NumMedia")), MAX_MEDIA)) if params.get(f"MediaUrl{i}")]
+        media = [params[f"MediaUrl{i}"][:1000] for i in indexes]
+        media_types = [params.get(f"MediaContentType{i}", "")[:100] for i in indexes]
         return InboundMessage(channel="sms", provider_id=sid, from_identity=sender, to_address=params.get("To", ""),
                               body=params.get("Body", ""), headers=params,
-                              extra={"sms": {"from": sender, "to": params.get("To", ""), "media": media}})
+                              extra={"sms": {"from": sender, "to": params.get("To", ""), "media": media,
+                                             "media_types": media_types}})
 
     def send(self, message: Message) -> SendResult:
         from guichet.omnichannel.models import SmsOptOut
