@@ -168,3 +168,23 @@ def test_queue_admin_refuses_a_queue_nobody_can_serve(admin_client, centre):
     accepted = admin_client.post("/admin/routing/queue/add/", {**form, "required_skills": "{}"})
     assert accepted.status_code == 302
     assert Queue.objects.filter(slug="passports").exists()
+
+
+def test_check_queue_configuration_names_each_problem():
+    from guichet.routing.actions import ConfigurationError, check_queue_configuration
+
+    team = make_team()
+    make_agent([team], languages=["en"], capacity={"chat": 3, "voice": 0})
+    phone_queue = make_queue(team)
+    make_inbox(phone_queue, channel="voice")
+    with pytest.raises(ConfigurationError) as nobody:
+        check_queue_configuration(phone_queue)
+    assert "capacity for its channels (voice)" in nobody.value.messages[0]
+    broken_hours = make_queue(team, always_open=False, business_hours={"1": [["8h", "17h"]]},
+                              timezone="Mars/Olympus")
+    with pytest.raises(ConfigurationError) as hours:
+        check_queue_configuration(broken_hours)
+    assert "Business hours must look like" in hours.value.messages[0]
+    chat_queue = make_queue(team)
+    make_inbox(chat_queue, channel="web")
+    check_queue_configuration(chat_queue)  # someone can serve it: no error
