@@ -219,3 +219,34 @@ def test_routing_again_changes_nothing(committed):
     assert route_waiting() == 0
     assert Conversation.objects.get(pk=conversation.pk).assigned_at == assigned_at
     assert AssignmentLog.objects.filter(conversation=conversation, agent=agent).count() == 1
+
+
+def test_overflow_relaxes_required_levels_after_the_threshold(committed):
+    team = make_team()
+    queue = make_queue(team, required_skills={"benefits": 3}, overflow=[{"after_s": 60, "level_reduction": 1}])
+    inbox = make_inbox(queue)
+    junior = make_agent([team], presence="available", languages=["en"], skills={"benefits": 2})
+    with committed():
+        conversation = make_conversation(inbox)
+    assert assignee_of(conversation) is None
+    Conversation.objects.filter(pk=conversation.pk).update(queued_at=timezone.now() - timedelta(seconds=61))
+    with committed():
+        route_waiting()
+    assert assignee_of(conversation) == junior
+
+
+def test_a_call_blocks_everything_else_for_the_agent(committed):
+    team = make_team()
+    queue = make_queue(team)
+    phone = make_inbox(queue, channel="voice")
+    chat = make_inbox(queue, channel="web")
+    agent = make_agent([team], presence="available", languages=["en"], capacity={"chat": 3, "voice": 1})
+    with committed():
+        call = make_conversation(phone)
+    with committed():
+        waiting_chat = make_conversation(chat)
+    assert assignee_of(call) == agent
+    assert assignee_of(waiting_chat) is None
+    with committed():
+        conv.resolve_conversation(agent, call)
+    assert assignee_of(waiting_chat) == agent
