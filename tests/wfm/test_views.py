@@ -131,6 +131,7 @@ def test_forecast_from_stored_history_shows_accuracy(demo_history):
     assert "Accuracy on past weeks, by days ahead" in page
     assert page.count('role="img"') == 1
     assert "this forecast is uncertain" not in page
+    assert re.search(r'id="forecast-range">± [\d.]+%', page)
 
 
 def test_short_history_forecast_says_it_is_uncertain():
@@ -140,6 +141,8 @@ def test_short_history_forecast_says_it_is_uncertain():
     page = signed_in().get("/wfm/forecast/", {"queue": "general", "channel": "web", "interval_minutes": "60",
                                               "days": "3"}).content.decode()
     assert "Only 6 days of history: this forecast is uncertain" in page
+    short_range = float(re.search(r'id="forecast-range">± ([\d.]+)%', page).group(1))
+    assert short_range > 30
     assert "Not enough history yet to measure accuracy" in page
 
 

@@ -120,6 +120,13 @@ class ForecastResult:
     accuracy_error: str | None
     history_days: int
 
+    @property
+    def relative_range(self) -> float | None:
+        """Half the prediction range as a share of the expected volume, over the horizon: how uncertain it is."""
+        expected = sum(interval.expected for interval in self.forecast.intervals)
+        spread = sum(interval.upper - interval.lower for interval in self.forecast.intervals) / 2
+        return spread / expected if expected > 0 else None
+
 
 def forecast_for(queue: Queue, channel: str, interval_minutes: int, days: int,
                  start: date | None = None) -> ForecastResult:
