@@ -200,3 +200,11 @@ def test_mms_pictures_are_links_in_the_timeline_and_the_desk(desk):
         assert "Picture or file 1</a> (image/jpeg)" in html and "(application/pdf)" in html
         assert "javascript:" not in html
         assert "(picture or file without text)" in html
+
+
+def test_no_hand_back_for_a_phone_call(desk):
+    voice = make_inbox(desk["web"].default_queue, channel="voice", slug="voice-general", bot_enabled=True)
+    conversation = make_conversation(voice, make_contact(), first_message="(caller's words)")
+    conv.take_conversation(desk["agent"], conversation)
+    page = DeskClient(desk["agent"]).get(f"/desk/c/{conversation.reference}/").content.decode()
+    assert "Hand back to the virtual agent" not in page and "Resolve" in page

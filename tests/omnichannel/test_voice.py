@@ -10,6 +10,7 @@ from django.core.wsgi import get_wsgi_application
 from django.test import Client
 
 from guichet.conversations.models import Conversation, Message
+from guichet.core.jobs import run_due_jobs
 from guichet.omnichannel.models import CallSession
 from guichet.omnichannel.voice import ivr
 from guichet.omnichannel.voice.simulate import CallSimulator, build_script
@@ -158,6 +159,9 @@ def test_callback_keeps_the_place_in_line(voice_inbox):
     callback = CallbackRequest.objects.get()  # routing's callback: routed to an agent as callback work
     assert (callback.method, callback.phone, callback.status) == ("phone", "+15145550123", "pending")
     assert callback.queued_at == queued_at and callback.queue.slug == "general"
+    run_due_jobs()  # routing's written confirmation was said aloud by the IVR: not a failed delivery
+    assert not Message.objects.filter(delivery_status="failed").exists()
+    assert Message.objects.filter(author_kind="system", is_private=False, delivery_status="delivered").exists()
     call("/hooks/voice/test-voice/status/", {"CallStatus": "completed", "CallDuration": "60"})
     conversation = Conversation.objects.get()
     assert conversation.status == "queued" and conversation.queued_at == queued_at

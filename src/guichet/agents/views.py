@@ -102,8 +102,10 @@ def conversation_context(request: HttpRequest, conversation: Conversation) -> di
 
 
 def can_hand_back(agent: Any, conversation: Conversation) -> bool:
-    """Hybrid mode: the agent holding a conversation of a bot-enabled inbox may return it to the bot."""
-    return (conversation.inbox.bot_enabled and conversation.assignee_id == agent.pk
+    """Hybrid mode: the agent holding a written conversation of a bot-enabled inbox may return it to the bot
+    (a phone call cannot go back to the phone menu once an agent has it)."""
+    return (conversation.inbox.bot_enabled and conversation.inbox.channel != "voice"
+            and conversation.assignee_id == agent.pk
             and conversation.status in {Conversation.Status.ASSIGNED, Conversation.Status.PENDING})
 
 

@@ -129,7 +129,18 @@ def request_callback(session: CallSession) -> None:
             routing_request_callback(conversation, {"method": "phone", "phone": session.from_number})
         except conv.ActionError as exc:  # e.g. an agent took it a moment ago: they see the note and call
             logger.info("call.callback_not_queued sid=%s reason=%s", session.call_sid, exc.code)
+        else:
+            _spoken_by_the_ivr(conversation.pk, after_seq=conversation.last_seq)
         _mark_callback(session)
+
+
+def _spoken_by_the_ivr(conversation_id: int, after_seq: int) -> None:
+    """Routing's written confirmation ("we will call you at…") cannot travel on a phone line; the IVR says the
+    same words before hanging up, so it counts as spoken (delivered) instead of failing delivery."""
+    for message in Message.objects.filter(conversation_id=conversation_id, seq__gt=after_seq, is_private=False,
+                                          author_kind=Message.Author.SYSTEM):
+        message.metadata = {**(message.metadata or {}), "spoken": True}
+        message.save(update_fields=["metadata"])
 
 
 def agent_will_call_back(session: CallSession) -> None:
