@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_a_long_confident_message_switches_language_a_short_one_does_not(demo_kb):
     chat = Chat("en")
-    chat.say("merci")
+    chat.say("passeport?")
     assert chat.refresh().language == "en"
     replies = chat.say("Bonjour, comment est-ce que je peux renouveler mon passeport canadien?")
     assert chat.refresh().language == "fr"
@@ -81,3 +81,11 @@ async def test_a_flow_started_by_button_over_the_socket(demo_kb, open_citizen):
     bodies = await a(lambda: list(Message.objects.filter(author_kind="contact").values_list("body", flat=True)))
     assert bodies == ["Bonjour", "ZZ999999"]
     await citizen.close()
+
+
+def test_greetings_choose_the_language_and_mixed_messages_keep_it(demo_kb):
+    chat = Chat("en")
+    (hello,) = chat.say("Bonjour!")
+    assert chat.refresh().language == "fr" and hello.metadata["kind"] == "bot.greeting"
+    chat.say("passport passeport renew renouveler please svp")
+    assert chat.refresh().language == "fr"

@@ -24,6 +24,7 @@ from guichet.conversations.actions import ActionError
 from guichet.conversations.models import Conversation, Message
 from guichet.core.models import AuditEvent
 from guichet.knowledge.rendering import shorten
+from guichet.realtime import events
 
 logger = logging.getLogger("guichet.bot")
 
@@ -149,7 +150,7 @@ def hand_back_to_bot(agent: AgentProfile, conversation: Conversation) -> Convers
             say(conversation, _("You are now back with the virtual agent. Ask another question at any time, "
                                 "or ask for a person if you need one."))
         conversation_actions.publish_conversation(
-            conversation, extra_groups=[f"agent.{previous.pk}"] if previous else [])
+            conversation, extra_groups=[events.group_for_agent(previous.pk)] if previous else [])
         AuditEvent.objects.create(actor=agent.user, action="conversation.handed_back", target=conversation.reference,
                                   details={"from": previous.pk if previous else None})
     logger.info("bot.handed_back ref=%s agent=%s", conversation.reference, agent.pk)

@@ -54,6 +54,9 @@ _THANKS = re.compile(r"^(thanks?|thank you( very much| so much)?|merci( beaucoup
                      r"[\s!.,]*$")
 
 
+_FRENCH_SMALL_TALK = re.compile(r"^(bonjour|bonsoir|salut|allo|coucou|merci|d'accord|parfait)")
+
+
 def small_talk(text: str) -> str | None:
     folded = fold(text).strip()
     if _GREETING.match(folded):
@@ -149,6 +152,10 @@ def reply(conversation_id: int, message_id: int) -> None:
         return count_failure(conversation, session, text, reason="no_words")
     kind = small_talk(text)
     if kind is not None:
+        # Too short for the detector, but "Bonjour" alone says which language the citizen wants.
+        spoken = "fr" if _FRENCH_SMALL_TALK.match(fold(text).strip()) else "en"
+        if spoken in served_languages(conversation):
+            conversation = actions.set_language(conversation, spoken)
         return reply_small_talk(conversation, kind)
     conversation = choose_language(conversation, text)
     language = conversation.language
