@@ -250,3 +250,17 @@ def test_a_call_blocks_everything_else_for_the_agent(committed):
     with committed():
         conv.resolve_conversation(agent, call)
     assert assignee_of(waiting_chat) == agent
+
+
+def test_a_long_line_is_read_in_chunks_and_nobody_eligible_is_skipped(committed):
+    team = make_team()
+    inbox = make_inbox(make_queue(team))
+    for _ in range(5):
+        make_conversation(inbox, language="fr")  # nobody speaks French: these keep waiting
+    english = make_conversation(inbox, language="en")  # sixth in line
+    agent = make_agent([team], presence="available", languages=["en"])
+    from guichet.routing.actions import route_queue
+
+    with committed():
+        routed = route_queue(inbox.default_queue_id, chunk=2)
+    assert [(r.conversation_id, r.agent_id) for r in routed] == [(english.pk, agent.pk)]

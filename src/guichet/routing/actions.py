@@ -225,22 +225,45 @@ def _lock_agents(team_ids: frozenset[int], extra_ids: set[int]) -> list[AgentPro
     return list(AgentProfile.objects.select_for_update(no_key=True, of=("self",)).filter(query).order_by("pk"))
 
 
-def _lock_waiting(queue: Queue, limit: int) -> list[Conversation]:
-    # of=("self",): the inbox join must not be locked (and PostgreSQL refuses nullable sides of outer joins).
+def _lock_waiting(conversation_ids: list[int]) -> list[Conversation]:
+    # of=("self",): joined rows are not locked (PostgreSQL refuses the nullable side of an outer join).
     return list(Conversation.objects.select_for_update(no_key=True, of=("self",))
                 .select_related("inbox", "contact", "queue")
-                .filter(queue=queue, status=Conversation.Status.QUEUED)
-                .order_by("priority", "queued_at", "id")[:limit])
+                .filter(pk__in=conversation_ids, status=Conversation.Status.QUEUED)
+                .order_by("priority", "queued_at", "id"))
 
 
-def route_queue(queue_id: int, *, limit: int = 500, now: datetime | None = None) -> list[Routed]:
-    """Assign what can be assigned in one queue now; returns the assignments (committed on return)."""
+class _Desk:
+    """The locked agents of one routing pass as engine `Agent`s, updated as assignments are made."""
+
+    def __init__(self, profiles: list[AgentProfile]) -> None:
+        memberships: dict[int, set[int]] = defaultdict(set)
+        for agent_id, team_id in AgentProfile.teams.through.objects.filter(
+                agentprofile_id__in=[p.pk for p in profiles]).values_list("agentprofile_id", "team_id"):
+            memberships[agent_id].add(team_id)
+        loads = agent_loads(p.pk for p in profiles)
+        self.agents = [engine_agent(p, memberships[p.pk], loads[p.pk]) for p in profiles]
+        self.profiles = {p.pk: p for p in profiles}
+
+    def anyone_has_room(self) -> bool:
+        return any(agent.presence == engine.AVAILABLE and _has_any_room(agent) for agent in self.agents)
+
+
+def route_queue(queue_id: int, *, chunk: int = 500, now: datetime | None = None) -> list[Routed]:
+    """Assign what can be assigned in one queue now; returns the assignments.
+
+    The waiting line is read in service order and locked `chunk` conversations at a time, until every
+    conversation has been offered or no agent has room left.
+    """
     with transaction.atomic():
         now = now or timezone.now()
         queue = _lock_queue(queue_id)
         if queue is None:
             return []
-        if not Conversation.objects.filter(queue=queue, status=Conversation.Status.QUEUED).exists():
+        line = list(Conversation.objects.filter(queue=queue, status=Conversation.Status.QUEUED)
+                    .order_by("priority", "queued_at", "id")
+                    .only("pk", "contact_id", "queued_at", "created_at", "assignee_id"))
+        if not line:
             return []
         if not queue_is_open(queue, now):
             opening = next_opening(queue, now)
@@ -248,50 +271,42 @@ def route_queue(queue_id: int, *, limit: int = 500, now: datetime | None = None)
                 schedule_route(queue.pk, opening)
             return []
         rules = queue_rules(queue)
-        preferred = sticky_agents(Conversation.objects.filter(queue=queue, status=Conversation.Status.QUEUED)
-                                  .order_by("priority", "queued_at", "id")[:limit], now) \
-            if rules.sticky_window_s > 0 else {}
-        profiles = _lock_agents(all_team_ids(rules), set(preferred.values()))
-        waiting = _lock_waiting(queue, limit)
-        routed = _assign_waiting(queue, rules, profiles, waiting, preferred, now)
-        _schedule_next_wakeup(queue, rules, waiting, routed, preferred, now)
+        preferred = sticky_agents(line, now) if rules.sticky_window_s > 0 else {}
+        desk = _Desk(_lock_agents(all_team_ids(rules), set(preferred.values())))
+        routed: list[Routed] = []
+        ids = [conversation.pk for conversation in line]
+        for start in range(0, len(ids), chunk):
+            if not desk.anyone_has_room():
+                break  # the rest keeps its place
+            routed += _assign_waiting(queue, rules, desk, _lock_waiting(ids[start:start + chunk]), preferred, now)
+        if routed:
+            AgentProfile.objects.filter(pk__in={r.agent_id for r in routed}).update(idle_since=now)
+        _schedule_next_wakeup(queue, rules, line, routed, preferred, now)
     if routed:
         logger.info("routing.routed queue=%s count=%d", queue_id, len(routed))
     return routed
 
 
-def _assign_waiting(queue: Queue, rules: engine.QueueRules, profiles: list[AgentProfile],
-                    waiting: list[Conversation], preferred: dict[int, int], now: datetime
-                    ) -> list[Routed]:
-    if not waiting or not profiles:
-        return []
-    memberships: dict[int, set[int]] = defaultdict(set)
-    for agent_id, team_id in AgentProfile.teams.through.objects.filter(
-            agentprofile_id__in=[p.pk for p in profiles]).values_list("agentprofile_id", "team_id"):
-        memberships[agent_id].add(team_id)
-    loads = agent_loads(p.pk for p in profiles)
-    agents = [engine_agent(p, memberships[p.pk], loads[p.pk]) for p in profiles]
-    by_id = {p.pk: p for p in profiles}
+def _assign_waiting(queue: Queue, rules: engine.QueueRules, desk: _Desk, waiting: list[Conversation],
+                    preferred: dict[int, int], now: datetime) -> list[Routed]:
+    """Offer each conversation, in order, to the engine's choice among the desk's agents."""
     callbacks = {cb.conversation_id: cb for cb in CallbackRequest.objects.filter(
         conversation__in=waiting, status=CallbackRequest.Status.PENDING)}
     now_ts = now.timestamp()
     routed: list[Routed] = []
     for conversation in waiting:
-        if not any(agent.presence == engine.AVAILABLE and _has_any_room(agent) for agent in agents):
-            break  # nobody can take anything more: the rest keeps its place
+        if not desk.anyone_has_room():
+            break
         callback = callbacks.get(conversation.pk)
         channel = work_channel(conversation, callback)
         item = work_item(conversation, queue, channel, preferred.get(conversation.pk))
-        chosen = engine.choose_agent(item, agents, rules, now_ts)
+        chosen = engine.choose_agent(item, desk.agents, rules, now_ts)
         if chosen is None:
             continue
         chosen.load[channel] = chosen.load.get(channel, 0) + 1
         chosen.idle_since = now_ts  # fair share, as the engine's router does
-        _persist_assignment(conversation, by_id[chosen.id], queue, channel, callback, now)
+        _persist_assignment(conversation, desk.profiles[chosen.id], queue, channel, callback, now)
         routed.append(Routed(conversation.pk, chosen.id, channel))
-    assigned_agents = {r.agent_id for r in routed}
-    if assigned_agents:
-        AgentProfile.objects.filter(pk__in=assigned_agents).update(idle_since=now)
     return routed
 
 
@@ -355,7 +370,7 @@ def queues_with_waiting() -> list[int]:
                       .values_list("queue_id", flat=True)))
 
 
-def route_waiting(limit: int = 500) -> int:
+def route_waiting(chunk: int = 500) -> int:
     """Offer every waiting conversation to a free agent, queue by queue; returns how many were assigned.
 
     Runs after commit of anything that may make an assignment possible. Afterwards every waiting citizen
@@ -364,7 +379,7 @@ def route_waiting(limit: int = 500) -> int:
     queue_ids = queues_with_waiting()
     assigned = 0
     for queue_id in queue_ids:
-        assigned += len(route_queue(queue_id, limit=limit))
+        assigned += len(route_queue(queue_id, chunk=chunk))
     from guichet.routing.wait import publish_positions
 
     publish_positions(queue_ids)
