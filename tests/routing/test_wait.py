@@ -12,7 +12,7 @@ from guichet.conversations import actions as conv
 from guichet.conversations.actions import ActionError
 from guichet.conversations.models import Conversation
 from guichet.realtime import events
-from guichet.routing.actions import queue_position
+from guichet.routing.actions import queue_position, route_waiting
 from guichet.routing.callbacks import finish_callback, request_callback
 from guichet.routing.models import CallbackRequest
 from guichet.routing.wait import estimate_wait_seconds
@@ -188,3 +188,15 @@ def test_email_callback_is_routed_on_email_capacity(committed):
         set_presence(email_only, "available")
     conversation.refresh_from_db()
     assert conversation.assignee == email_only
+
+
+def test_a_second_staffed_agent_halves_the_estimate(busy_line, committed):
+    queue, inbox, agent, served, waiting = busy_line
+    assert estimate_wait_seconds(waiting[1]) == 1200
+    # Same capacity as the first agent, busy too: two agents drain the line twice as fast.
+    colleague = make_agent([queue.team], presence="available", languages=["fr"], capacity={"chat": 1})
+    make_conversation(inbox, language="fr")  # keeps the colleague's capacity in use
+    with committed():
+        route_waiting()
+    assert estimate_wait_seconds(waiting[1]) == 600
+    assert Conversation.objects.filter(assignee=colleague).count() == 1

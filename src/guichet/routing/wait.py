@@ -61,10 +61,10 @@ def queue_stats(queue: Queue) -> QueueStats:
     abandoned = Conversation.objects.filter(queue=queue, resolved_at__gte=since, assigned_at__isnull=True,
                                             queued_at__isnull=False, status=Conversation.Status.RESOLVED).count()
     left = len(durations) + abandoned
-    staffed = list(AgentProfile.objects.filter(
+    staffed = [capacity for _pk, capacity in AgentProfile.objects.filter(
         teams__id=queue.team_id,
-        presence__in=[AgentProfile.Presence.AVAILABLE, AgentProfile.Presence.WRAP_UP]).distinct()
-        .values_list("capacity", flat=True))
+        presence__in=[AgentProfile.Presence.AVAILABLE, AgentProfile.Presence.WRAP_UP])
+        .values_list("pk", "capacity").distinct()]
     concurrency: dict[str, float] = {}
     for channel in engine.CHANNELS:
         slots = [capacity_for(cap or {}, channel) for cap in staffed]
