@@ -20,6 +20,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from guichet.agents.models import AgentProfile
 from guichet.conversations import actions as conversation_actions
@@ -123,7 +124,9 @@ def callback_assigned(callback: CallbackRequest, conversation: Conversation, age
     callback.assignee = agent
     callback.assigned_at = now
     callback.save(update_fields=["status", "assignee", "assigned_at"])
-    conversation_actions.post_message(conversation, _task_text(callback), author_kind=Message.Author.SYSTEM,
+    with override(agent.ui_language or "en"):  # the task is for the agent: in their interface language
+        task = _task_text(callback)
+    conversation_actions.post_message(conversation, task, author_kind=Message.Author.SYSTEM,
                                       is_private=True, language=agent.ui_language,
                                       metadata={"callback": callback.pk, "method": callback.method,
                                                 "phone": callback.phone, "email": callback.email})
