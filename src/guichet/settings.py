@@ -115,8 +115,13 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 REDIS_URL = os.environ.get("GUICHET_REDIS_URL", "")
 if REDIS_URL:
+    # channels_redis waits for messages with a 5 s BZPOPMIN; redis-py 8 also defaults to a 5 s socket timeout,
+    # which fires first and kills every websocket that stays idle for 5 s. The read timeout must be longer.
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
+        }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:

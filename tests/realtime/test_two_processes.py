@@ -96,3 +96,29 @@ def test_a_message_sent_on_process_a_reaches_an_agent_on_process_b(two_servers):
     data = frame["event"]["data"]
     assert data["body"] == "Bonjour, où en est ma demande de prestations ?"
     assert data["seq"] == 1
+
+
+IDLE_LONGER_THAN_THE_LAYER_POLL_S = 7  # channels_redis polls Redis every 5 s: stay idle past one poll
+
+
+async def agent_socket_survives_idleness(url: str, session_id: str) -> dict:
+    import websockets
+
+    ws_url = url.replace("http://", "ws://")
+    async with websockets.connect(f"{ws_url}/ws/agent/", origin=url,
+                                  additional_headers={"Cookie": f"sessionid={session_id}"}) as agent:
+        await asyncio.sleep(IDLE_LONGER_THAN_THE_LAYER_POLL_S)
+        await agent.send(json.dumps({"type": "ping"}))
+        return await next_frame(agent, "pong")
+
+
+def test_an_idle_agent_socket_stays_open_on_the_redis_layer(two_servers):
+    (_url_a, _log_a), (url_b, log_b) = two_servers
+    agent = make_agent([make_team()])
+    browser = Client()
+    browser.force_login(agent.user)
+
+    pong = asyncio.run(agent_socket_survives_idleness(url_b, browser.cookies["sessionid"].value))
+
+    assert pong == {"type": "pong"}
+    assert "TimeoutError" not in log_b.read_text()
