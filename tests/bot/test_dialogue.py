@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils.translation import gettext, override
 
 from guichet.bot.models import BotTurn
 from guichet.conversations.models import Conversation
@@ -94,7 +95,9 @@ async def test_english_only_article_offered_to_a_french_question_comes_with_a_no
     assert offered[0] == str(article.pk)
     await citizen.press("bot.choose", str(article.pk))
     answer, _prompt = await citizen.bot_messages(2)
-    assert answer["body"].startswith("This answer is only available in English.")
+    with override("fr"):
+        notice = gettext("This answer is only available in English.")  # in the citizen's language
+    assert answer["body"].startswith(notice + "\n\n")
     assert "heating rebate" in answer["body"]
     assert answer["metadata"]["notice"] is True and answer["language"] == "en"
     await citizen.close()
