@@ -17,6 +17,9 @@ and seconds, and prints the ratio. Prints `name: value` lines:
     echo.msgs_per_s, echo.p50_ms, echo.p99_ms, chat_relay.ratio_to_echo
 
 Run: .venv/bin/python benchmarks/chat_relay.py [--connections 200] [--seconds 10]
+     GUICHET_DATABASE_URL=postgresql://... GUICHET_REDIS_URL=redis://... \
+       .venv/bin/python benchmarks/chat_relay.py --processes 2     (at scale: 2 web processes, same figures
+                                                                    named chat_relay_pg2.*)
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 REPO_DIR = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO_DIR), str(REPO_DIR / "src")]
@@ -81,6 +85,16 @@ async def agent_listener(url: str, session_id: str, stats: Stats, ready: asyncio
                          stop: asyncio.Event) -> None:
     import websockets
 
+    try:
+        await agent_session(url, session_id, stats, ready, stop)
+    except websockets.ConnectionClosed:
+        stats.errors.append("agent_connection_closed_by_server")
+
+
+async def agent_session(url: str, session_id: str, stats: Stats, ready: asyncio.Event,
+                        stop: asyncio.Event) -> None:
+    import websockets
+
     async with websockets.connect(f"{url.replace('http', 'ws', 1)}/ws/agent/", origin=url, compression=None,
                                   max_queue=None, additional_headers={"Cookie": f"sessionid={session_id}"}) as ws:
         await ws.send(json.dumps({"type": "ping"}))
@@ -122,6 +136,19 @@ async def citizen(url: str, number: int, size: int, start: asyncio.Event, deadli
                   stats: Stats) -> None:
     import websockets
 
+    try:
+        await citizen_session(url, number, size, start, deadline_box, stats)
+    except websockets.ConnectionClosed:
+        # Counted, not fatal: the figures are printed with how many citizens the server dropped.
+        stats.errors.append("connection_closed_by_server")
+    except (TimeoutError, OSError):
+        stats.errors.append("could_not_connect")
+
+
+async def citizen_session(url: str, number: int, size: int, start: asyncio.Event, deadline_box: list[float],
+                          stats: Stats) -> None:
+    import websockets
+
     async with websockets.connect(f"{url.replace('http', 'ws', 1)}/ws/widget/{INBOX}/", origin=url,
                                   compression=None, max_queue=None) as ws:
         await ws.send(json.dumps({"type": "hello", "token": None, "language": "fr"}))
@@ -146,17 +173,19 @@ async def citizen(url: str, number: int, size: int, start: asyncio.Event, deadli
             stats.ack_latencies.append(time.perf_counter() - began)
 
 
-async def drive(url: str, session_id: str, connections: int, seconds: float, size: int) -> Stats:
+async def drive(urls: list[str], session_id: str, connections: int, seconds: float, size: int) -> Stats:
+    """Citizens are spread over the servers; the agent listens on the last one (events cross processes)."""
     stats = Stats()
     ready, stop, start = asyncio.Event(), asyncio.Event(), asyncio.Event()
-    listener = asyncio.create_task(agent_listener(url, session_id, stats, ready, stop))
+    listener = asyncio.create_task(agent_listener(urls[-1], session_id, stats, ready, stop))
     await asyncio.wait_for(ready.wait(), 30)
     deadline_box = [float("inf")]
-    citizens = [asyncio.create_task(citizen(url, n, size, start, deadline_box, stats)) for n in range(connections)]
+    citizens = [asyncio.create_task(citizen(urls[n % len(urls)], n, size, start, deadline_box, stats))
+                for n in range(connections)]
     # Connect everyone and open their conversations first, then measure the steady state only.
     warm_up_began = time.perf_counter()
     warm_up_until = warm_up_began + WARM_UP_LIMIT_S
-    while stats.connected < connections and time.perf_counter() < warm_up_until:
+    while stats.connected + len(stats.errors) < connections and time.perf_counter() < warm_up_until:
         failed = [task for task in citizens if task.done() and task.exception()]
         if failed:
             raise failed[0].exception()
@@ -177,18 +206,55 @@ async def drive(url: str, session_id: str, connections: int, seconds: float, siz
     return stats
 
 
-def start_guichet(tmp: Path) -> tuple[str, subprocess.Popen, str]:
-    port = free_port()
-    env = embedded_env(tmp, port, GUICHET_RATE_LIMIT_MESSAGES="1000000", GUICHET_RATE_LIMIT_SESSIONS="1000000",
-                       GUICHET_LOG_LEVEL="WARNING")
+BENCH_ENV = {"GUICHET_RATE_LIMIT_MESSAGES": "1000000", "GUICHET_RATE_LIMIT_SESSIONS": "1000000",
+             "GUICHET_LOG_LEVEL": "WARNING"}
+
+
+def prepare_database(env: dict[str, str]) -> str:
+    """Migrate and seed the throwaway database; returns a signed-in agent's session id."""
     manage(env, "migrate", "--noinput", "-v", "0", "--skip-checks")
     manage(env, "seed_demo", "-v", "0", "--skip-checks")
-    session_id = manage(env, "shell", "-c", SESSION_SCRIPT.format(username=AGENT_ROLE)).stdout.strip().split()[-1]
-    url = f"http://127.0.0.1:{port}"
-    log_path = tmp / "server.log"
-    process = start_server(env, port, log_path)
-    wait_until_serving(url, process, log_path)
-    return url, process, session_id
+    return manage(env, "shell", "-c", SESSION_SCRIPT.format(username=AGENT_ROLE)).stdout.strip().split()[-1]
+
+
+def start_servers(tmp: Path, count: int, extra_env: dict[str, str],
+                  serve_args: tuple[str, ...] = ()) -> tuple[list[str], list[subprocess.Popen], str]:
+    ports = [free_port() for _ in range(count)]
+    envs = [embedded_env(tmp, port, **BENCH_ENV, **extra_env) for port in ports]
+    session_id = prepare_database(envs[0])
+    urls, processes = [], []
+    for index, (port, env) in enumerate(zip(ports, envs, strict=True)):
+        url = f"http://127.0.0.1:{port}"
+        log_path = tmp / f"server-{index}.log"
+        process = start_server(env, port, log_path, *serve_args)
+        urls.append(url)
+        processes.append(process)
+        wait_until_serving(url, process, log_path)
+    return urls, processes, session_id
+
+
+class ThrowawayPostgres:
+    """A database created for this run on the server of GUICHET_DATABASE_URL, dropped afterwards."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.name = f"guichet_bench_{os.getpid()}"
+        parts = urlsplit(base_url)
+        self.url = urlunsplit(parts._replace(path="/" + self.name))
+
+    def _admin(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.base_url, autocommit=True) as connection:
+            connection.execute(sql)
+
+    def __enter__(self) -> str:
+        self._admin(f'DROP DATABASE IF EXISTS "{self.name}"')
+        self._admin(f'CREATE DATABASE "{self.name}"')
+        return self.url
+
+    def __exit__(self, *exc_info) -> None:
+        self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
 def run_echo(connections: int, seconds: float, size: int) -> dict[str, float]:
@@ -209,19 +275,44 @@ def run_echo(connections: int, seconds: float, size: int) -> dict[str, float]:
     return figures
 
 
+def measure(args, tmp: Path) -> Stats:
+    if not args.processes:
+        urls, processes, session_id = start_servers(tmp, 1, {})
+        try:
+            return asyncio.run(drive(urls, session_id, args.connections, args.seconds, args.size))
+        finally:
+            for process in processes:
+                stop_process(process)
+    database_url, redis_url = os.environ.get("GUICHET_DATABASE_URL"), os.environ.get("GUICHET_REDIS_URL")
+    if not (database_url and redis_url):
+        raise SystemExit("--processes needs GUICHET_DATABASE_URL (PostgreSQL) and GUICHET_REDIS_URL")
+    with ThrowawayPostgres(database_url) as throwaway_url:
+        scale_env = {"GUICHET_DATABASE_URL": throwaway_url, "GUICHET_REDIS_URL": redis_url,
+                     "GUICHET_EMBEDDED_WORKER": "0"}
+        urls, processes, session_id = start_servers(tmp, args.processes, scale_env, ("--no-worker",))
+        try:
+            return asyncio.run(drive(urls, session_id, args.connections, args.seconds, args.size))
+        finally:
+            for process in processes:
+                stop_process(process)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connections", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--size", type=int, default=100)
+    parser.add_argument("--processes", type=int, default=0,
+                        help="0 (default): one embedded server (SQLite, in-process layer). N: N web processes on a "
+                             "throwaway PostgreSQL database + Redis (needs GUICHET_DATABASE_URL, GUICHET_REDIS_URL); "
+                             "figures are then named chat_relay_pgN.*")
     args = parser.parse_args()
+    prefix = f"chat_relay_pg{args.processes}" if args.processes else "chat_relay"
 
     tmp = Path(tempfile.mkdtemp(prefix="guichet-bench-"))
-    url, process, session_id = start_guichet(tmp)
     try:
-        stats = asyncio.run(drive(url, session_id, args.connections, args.seconds, args.size))
+        stats = measure(args, tmp)
     finally:
-        stop_process(process)
         if os.environ.get("GUICHET_BENCH_KEEP"):
             print(f"# server files kept in {tmp}")
         else:
@@ -229,21 +320,21 @@ def main() -> int:
     acks = sorted(stats.ack_latencies)
     agent = sorted(stats.agent_latencies)
     ours = stats.acked / stats.elapsed
-    print(f"chat_relay.connections: {args.connections}")
-    print(f"chat_relay.conversations_opened: {stats.opened}")
-    print(f"chat_relay.open_conversations_per_s: {stats.opened / max(stats.warm_up_s, 1e-9):.1f}")
-    print(f"chat_relay.msgs_per_s: {ours:.0f}")
-    print(f"chat_relay.p50_ms: {percentile(acks, 0.50):.2f}")
-    print(f"chat_relay.p99_ms: {percentile(acks, 0.99):.2f}")
-    print(f"chat_relay.agent_p50_ms: {percentile(agent, 0.50):.2f}")
-    print(f"chat_relay.agent_p99_ms: {percentile(agent, 0.99):.2f}")
-    print(f"chat_relay.delivered_ratio: {stats.delivered / max(1, stats.acked):.3f}")
+    print(f"{prefix}.connections: {args.connections}")
+    print(f"{prefix}.conversations_opened: {stats.opened}")
+    print(f"{prefix}.open_conversations_per_s: {stats.opened / max(stats.warm_up_s, 1e-9):.1f}")
+    print(f"{prefix}.msgs_per_s: {ours:.0f}")
+    print(f"{prefix}.p50_ms: {percentile(acks, 0.50):.2f}")
+    print(f"{prefix}.p99_ms: {percentile(acks, 0.99):.2f}")
+    print(f"{prefix}.agent_p50_ms: {percentile(agent, 0.50):.2f}")
+    print(f"{prefix}.agent_p99_ms: {percentile(agent, 0.99):.2f}")
+    print(f"{prefix}.delivered_ratio: {stats.delivered / max(1, stats.acked):.3f}")
     print(f"# agent socket received: {stats.event_types}")
     if stats.errors:
         print(f"# errors from the server: {sorted(set(stats.errors))} ({len(stats.errors)} connections stopped)")
     echo = run_echo(args.connections, args.seconds, args.size)
     if echo.get("echo.msgs_per_s"):
-        print(f"chat_relay.ratio_to_echo: {ours / echo['echo.msgs_per_s']:.3f}")
+        print(f"{prefix}.ratio_to_echo: {ours / echo['echo.msgs_per_s']:.3f}")
     return 0
 
 
