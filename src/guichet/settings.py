@@ -217,3 +217,29 @@ GUICHET_EXTRA_PROCESSES: list[list[str]] = (
       "--port", str(GUICHET_SMTP_RECEIVER_PORT)]]
     if env_bool("GUICHET_SMTP_RECEIVER", False) else []
 )
+
+# --- Presence and routing (seconds) --------------------------------------------------------------------
+# An agent whose last desk closed is made away after this delay (page changes reopen the socket at once).
+GUICHET_PRESENCE_AWAY_DELAY_S = int(os.environ.get("GUICHET_PRESENCE_AWAY_DELAY_S", "10"))
+# Open conversations of an agent who stays away/offline this long go back to the queue at their old place.
+GUICHET_PRESENCE_GRACE_S = int(os.environ.get("GUICHET_PRESENCE_GRACE_S", "60"))
+GUICHET_PRESENCE_SWEEP_S = int(os.environ.get("GUICHET_PRESENCE_SWEEP_S", "60"))
+# Desks ping every ~30 s; a connection silent for this long belongs to a crashed server or a lost laptop.
+GUICHET_CONNECTION_STALE_S = int(os.environ.get("GUICHET_CONNECTION_STALE_S", "180"))
+# Hours of recent history behind the estimated wait shown to citizens.
+GUICHET_WAIT_HISTORY_H = float(os.environ.get("GUICHET_WAIT_HISTORY_H", "4"))
+
+# --- Virtual agent integrations and thresholds ---------------------------------------------------------
+# Flow integrations: {"name": {"url": ..., "secret_env": ...}}; or GUICHET_INTEGRATION_<NAME>_URL/_SECRET.
+GUICHET_INTEGRATIONS: dict[str, dict[str, str]] = {}
+# Overrides of the documented answer/clarify thresholds (docs/virtual-agent.md).
+GUICHET_BOT_THRESHOLDS: dict[str, float] = {}
+# Load the model and build the index in the background when `serve` starts.
+GUICHET_BOT_WARM_UP = env_bool("GUICHET_BOT_WARM_UP", True)
+
+# --- Reports and surveys -------------------------------------------------------------------------------
+# Service-level target per channel: answered within this many seconds.
+GUICHET_SERVICE_LEVEL_TARGETS = {"web": 60, "voice": 20, "sms": 300, "email": 14400}
+GUICHET_SURVEYS_ENABLED = env_bool("GUICHET_SURVEYS_ENABLED", True)
+GUICHET_SURVEY_WINDOW_S = 7 * 24 * 3600
+GUICHET_SURVEY_SMS_WINDOW_S = 24 * 3600

@@ -243,6 +243,10 @@ class AgentConsumer(JsonFrameConsumer):
                 "unsubscribe": self.on_unsubscribe, "typing": self.on_typing, "ping": self.on_ping}
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
+        from guichet.agents.actions import touch_connection
+
+        # A ping proves this desk is alive; the presence sweep only clears connections that stopped pinging.
+        await database_sync_to_async(touch_connection)(self.channel_name)
         await self.send_json({"type": "pong"})
 
     async def on_presence(self, frame: dict[str, Any]) -> None:
