@@ -178,6 +178,8 @@
 
   window.addEventListener("pagehide", function () { stopped = true; if (socket) { socket.close(); } });
   connect();
+  // Keep-alive: the server clears connections that stay silent (crashed laptops), which would make us away.
+  setInterval(function () { send({ type: "ping" }); }, 30000);
   // Waiting times are rendered by the server: refresh them now and then even when nothing happens.
   setInterval(refreshLists, 60000);
 
