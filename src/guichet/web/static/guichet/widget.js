@@ -994,6 +994,10 @@
           value: { rating: Number(checked.value), comment: comment } })) {
           storageSet(doneKey, "1");
           self.renderSurvey(container, seq, spec);
+          // The fieldset that had the focus is now hidden: keep the focus in the chat, on the thanks (2.4.3).
+          var thanks = form.querySelector(".survey__thanks");
+          thanks.setAttribute("tabindex", "-1");
+          thanks.focus();
         }
       });
       container.appendChild(form);
