@@ -57,3 +57,42 @@ def test_agents_without_staff_rights_cannot_open_the_admin():
     client.login(username=agent.user.username, password=PASSWORD)
     response = client.get("/admin/conversations/conversation/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def _profile_form(agent, **changes):
+    data = {
+        "user": agent.user.pk, "display_name": agent.display_name, "role": agent.role,
+        "teams": [team.pk for team in agent.teams.all()], "languages": '["en"]',
+        "skills": '{"benefits": 3}', "capacity": '{"chat": 2, "voice": 1}', "ui_language": "en",
+        "presence": "offline", "voice_address": "",
+    }
+    data.update(changes)
+    return data
+
+
+def test_agent_profile_admin_saves_valid_capacity_and_skills(admin_client):
+    agent = make_agent([make_team()], username="alice")
+    response = admin_client.post(f"/admin/agents/agentprofile/{agent.pk}/change/", _profile_form(agent))
+    assert response.status_code == 302
+    agent.refresh_from_db()
+    assert agent.capacity == {"chat": 2, "voice": 1} and agent.skills == {"benefits": 3}
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("capacity", '{"chat": 0, "voice": 0}', "can never receive work"),
+    ("capacity", '{"fax": 2}', "Unknown channels in capacity: fax."),
+    ("capacity", '{"chat": -1, "voice": 1}', "A capacity cannot be negative."),
+    ("skills", '{"benefits": 9}', "Skill levels go from 1 to 5 (benefits)."),
+    ("skills", '["benefits"]', "Skills must map names to levels"),
+])
+def test_agent_profile_admin_shows_routing_errors_on_the_field(admin_client, field, value, message):
+    agent = make_agent([make_team()], username="alice")
+    before = (agent.capacity, agent.skills)
+    response = admin_client.post(f"/admin/agents/agentprofile/{agent.pk}/change/",
+                                 _profile_form(agent, **{field: value}))
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == [field]
+    assert message in " ".join(errors[field])
+    agent.refresh_from_db()
+    assert (agent.capacity, agent.skills) == before
