@@ -23,14 +23,17 @@ from guichet.agents.forms import MessageForm, PresenceForm, TransferForm
 from guichet.conversations import actions
 from guichet.conversations.access import access_conversation
 from guichet.conversations.models import Conversation
+from guichet.routing import access as routing_access
 
 # --- desk home ----------------------------------------------------------------------------------------
 
 
 def list_context(agent: Any, name: str) -> dict[str, Any]:
     rows = list(desk_access.DESK_LISTS[name](agent))
+    callbacks = routing_access.open_callbacks_by_conversation(rows)
     for row in rows:
         row.waiting_since = desk_access.waiting_since(row)
+        row.callback = callbacks.get(row.pk)
     return {"list_name": name, "rows": rows, "can_take": name in {"waiting", "bot"}}
 
 
@@ -98,6 +101,7 @@ def conversation_context(request: HttpRequest, conversation: Conversation) -> di
         "can_take": can_take(agent, conversation),
         "reply_choices": desk_access.reply_choices(agent, conversation),
         "can_hand_back": can_hand_back(agent, conversation),
+        "callback": routing_access.callback_for_conversation(conversation),
     }
 
 

@@ -120,6 +120,14 @@ def callbacks_for_agent(agent: AgentProfile):  # type: ignore[no-untyped-def]
             .select_related("conversation", "queue").order_by("queued_at", "pk"))
 
 
+def open_callbacks_by_conversation(conversations) -> dict[int, CallbackRequest]:  # type: ignore[no-untyped-def]
+    """Open callbacks of many conversations in one query (desk lists): conversation id -> callback."""
+    ids = [conversation.pk for conversation in conversations]
+    found = CallbackRequest.objects.filter(conversation_id__in=ids, status__in=[
+        CallbackRequest.Status.PENDING, CallbackRequest.Status.ASSIGNED])
+    return {callback.conversation_id: callback for callback in found}
+
+
 def callback_for_conversation(conversation: Conversation) -> CallbackRequest | None:
     """The open callback of a conversation (for the desk list: show the number to call)."""
     return (CallbackRequest.objects.filter(conversation=conversation,

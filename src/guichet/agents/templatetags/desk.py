@@ -132,3 +132,15 @@ def author_label(message: Message) -> str:
     if message.author_kind == Message.Author.AGENT and message.author_agent is not None:
         return message.author_agent.display_name
     return str(message.get_author_kind_display())
+
+
+@register.filter
+def phone_display(e164: str) -> str:
+    """A stored E.164 number as people read it (+1 613-555-0123); the raw value when it does not parse."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
