@@ -177,3 +177,57 @@ def test_more_contrast_darkens_text_and_borders_and_still_passes_axe(new_page, l
         assert colours["widgetBorder"] == "#000"
     violations = run_axe(page)
     assert [v for v in violations if v["impact"] in BLOCKING_IMPACTS] == [], describe_violations(violations)
+
+
+# Is the focused element (inside the widget's shadow root too) at least partly visible, not hidden under a
+# fixed or sticky element such as the chat launcher? Checks the centre and the four inner corners.
+FOCUS_OBSCURED = """() => {
+  let active = document.activeElement;
+  while (active && active.shadowRoot && active.shadowRoot.activeElement) active = active.shadowRoot.activeElement;
+  if (!active || active === document.body) return null;
+  const box = active.getBoundingClientRect();
+  if (!box.width || !box.height) return null;
+  const root = active.getRootNode();
+  const points = [[box.left + box.width / 2, box.top + box.height / 2], [box.left + 2, box.top + 2],
+                  [box.right - 2, box.top + 2], [box.left + 2, box.bottom - 2], [box.right - 2, box.bottom - 2]];
+  const visible = points.some(([x, y]) => {
+    if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) return false;
+    const top = (root.elementFromPoint ? root : document).elementFromPoint(x, y);
+    return top && (top === active || active.contains(top) || top.contains(active));
+  });
+  return visible ? null : (active.id || active.tagName) + ' ' + (active.textContent || '').trim().slice(0, 40);
+}"""
+
+# WCAG 1.4.12 text spacing: the four overrides a reader may apply, in the page and in the widget.
+TEXT_SPACING = """() => {
+  const css = '* { line-height: 1.5 !important; letter-spacing: .12em !important; word-spacing: .16em !important; }' +
+              ' p { margin-bottom: 2em !important; }';
+  const add = (root) => { const style = document.createElement('style'); style.textContent = css; root.appendChild(style); };
+  add(document.head);
+  const host = document.querySelector('[data-guichet-widget]');
+  if (host && host.shadowRoot) add(host.shadowRoot);
+}"""
+
+
+@pytest.mark.parametrize("scanned", PAGES, ids=lambda scanned: scanned.id)
+def test_keyboard_focus_is_never_hidden_under_fixed_content(new_page, live_server, placeholders, scanned):
+    page = open_scanned_page(new_page, live_server, placeholders, scanned, viewport={"width": 1024, "height": 600})
+    hidden = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        # Content the citizen opened (the chat panel) may cover the focus only if Escape reveals it without
+        # moving the focus (WCAG 2.4.11, understanding note on user-opened content).
+        if page.evaluate(FOCUS_OBSCURED):
+            page.keyboard.press("Escape")
+        obscured = page.evaluate(FOCUS_OBSCURED)
+        if obscured:
+            hidden.append(obscured)
+    assert hidden == []
+
+
+@pytest.mark.parametrize("scanned", PAGES, ids=lambda scanned: scanned.id)
+def test_text_spacing_overrides_lose_nothing(new_page, live_server, placeholders, scanned):
+    page = open_scanned_page(new_page, live_server, placeholders, scanned, viewport={"width": 1024, "height": 768})
+    page.evaluate(TEXT_SPACING)
+    overflow = page.evaluate(OVERFLOW)
+    assert overflow["document"] <= 1 and overflow["panel"] <= 1 and overflow["panelOutside"] <= 1, overflow

@@ -430,6 +430,11 @@
     panel.addEventListener("keydown", function (event) {
       if (event.key === "Escape") { event.preventDefault(); self.close(true); }
     });
+    // WCAG 2.4.11: the open panel may cover page links the citizen tabs to. Escape pressed in the page closes
+    // it and leaves the focus where it is, so the focused link shows again without moving the focus.
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && self.isOpen && !event.defaultPrevented) { self.close(false); }
+    });
 
     var head = el("div", { className: "head" });
     this.title = el("h2", { id: "gw-title", tabindex: "-1" });
