@@ -310,6 +310,9 @@ def ingest_sms(inbox: Inbox, inbound: InboundMessage) -> Ingested:
         logger.warning("sms.rate_limited inbox=%s from=%s", inbox.slug, inbound.from_identity)
         raise InboundRejected("too many messages from this number; try again later", 429)
     contact = contact_for_identity(ContactIdentity.Kind.PHONE, inbound.from_identity)
+    survey_answer = _sms_survey_answer(inbox, contact, inbound)
+    if survey_answer is not None:
+        return survey_answer
     with transaction.atomic():
         language = guess_language(inbound.body, inbox, follow_merges(contact).preferred_language)
         conversation, _new = open_conversation_for(contact, inbox, language=language)
@@ -319,6 +322,30 @@ def ingest_sms(inbox: Inbox, inbound: InboundMessage) -> Ingested:
                                         metadata={"sms": inbound.extra["sms"]}, notify_bot=False)
         wake_bot_later(received)
     return Ingested(conversation, received.message, created=received.created)
+
+
+def _sms_survey_answer(inbox: Inbox, contact: Contact, inbound: InboundMessage) -> Ingested | None:
+    """A lone 1-5 answering the satisfaction survey of the citizen's last, resolved, conversation: recorded as
+    the rating and thanked for, never stored as a message nor reopening the case. None: an ordinary text."""
+    from guichet.analytics.actions import record_sms_survey_reply
+    from guichet.core.models import Job
+
+    latest = (Conversation.objects.filter(contact=follow_merges(contact), inbox=inbox)
+              .order_by("-created_at", "-id").first())
+    if latest is None or latest.is_open:
+        return None  # a digit in an open conversation answers the agent, not a survey
+    thanks_key = f"sms-survey:{inbox.pk}:{inbound.provider_id}"
+    if Job.objects.filter(idempotency_key=thanks_key).exists():  # the provider retried the same answer
+        return Ingested(latest, None, created=False, reason="duplicate")
+    with transaction.atomic():
+        if not record_sms_survey_reply(latest, inbound.body):
+            return None
+        with override(latest.language):
+            thanks = _("Thank you for your answer. It helps us improve our service.")
+        enqueue_job("omnichannel.sms_direct", {"inbox": inbox.pk, "to": inbound.from_identity, "body": str(thanks)},
+                    key=thanks_key)
+    logger.info("sms.survey_answer ref=%s", latest.reference)
+    return Ingested(latest, None, created=False, reason="survey")
 
 
 def _opt_keyword(inbox: Inbox, inbound: InboundMessage, keyword: str) -> Ingested:
