@@ -85,20 +85,26 @@ def test_agent_takes_over_and_hands_back_to_the_bot(demo_kb, client):
     assert chat.refresh().status == "assigned"
 
     client.login(username="other", password="correct-horse-battery-staple")
-    response = client.post(f"/bot/handback/{chat.conversation.reference}/")
+    response = client.post(f"/bot/handback/{chat.conversation.reference}/", HTTP_ACCEPT="application/json")
     assert response.status_code == 403 and response.json()["error"] == "not_assignee"
+    response = client.post(f"/bot/handback/{chat.conversation.reference}/", follow=True)  # a plain form post
+    assert response.redirect_chain == [(f"/desk/c/{chat.conversation.reference}/", 302)]
+    assert "Only the agent handling this conversation can hand it back." in response.content.decode()
+    assert chat.refresh().status == "assigned"
 
     client.login(username="holder", password="correct-horse-battery-staple")
     assert client.get(f"/bot/handback/{chat.conversation.reference}/").status_code == 405
-    response = client.post(f"/bot/handback/{chat.conversation.reference}/")
-    assert response.status_code == 200 and response.json()["status"] == "bot"
+    response = client.post(f"/bot/handback/{chat.conversation.reference}/", follow=True)
+    assert response.redirect_chain == [(f"/desk/c/{chat.conversation.reference}/", 302)]
+    assert "The conversation is back with the virtual agent." in response.content.decode()
     conversation = chat.refresh()
     assert conversation.status == "bot" and conversation.assignee is None
     assert "back with the virtual agent" in chat.replies()[-1].body
 
     answer = chat.say("How do I renew my passport?")
     assert "simplified renewal application" in answer[0].body
-    assert client.post(f"/bot/handback/{chat.conversation.reference}/").status_code == 409
+    response = client.post(f"/bot/handback/{chat.conversation.reference}/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 409 and response.json()["error"] == "already_with_bot"
     assert other  # still exists; nothing else changed
 
 

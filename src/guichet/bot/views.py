@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from guichet.bot.access import require_editor
@@ -20,18 +22,34 @@ from guichet.conversations.actions import ActionError
 @login_required
 @require_POST
 def handback(request: HttpRequest, reference: str) -> HttpResponse:
-    """POST /bot/handback/<reference>/ -> JSON {"reference", "status"} or {"error", "message"} with 4xx."""
+    """POST /bot/handback/<reference>/ from the desk's button.
+
+    A plain form post is redirected back to the desk conversation with a flash message; htmx gets the same
+    message and a page refresh (HX-Refresh); a client asking for JSON (Accept: application/json) gets
+    {"reference", "status"} or {"error", "message"} with a 4xx status.
+    """
     agent = agent_of(request.user)
     conversation = access_conversation(request.user, reference)
+    wants_json = "application/json" in request.headers.get("Accept", "")
     try:
         conversation = hand_back_to_bot(agent, conversation)
     except ActionError as error:
-        return JsonResponse({"error": error.code, "message": error.message}, status=error.status)
+        if wants_json:
+            return JsonResponse({"error": error.code, "message": error.message}, status=error.status)
+        messages.error(request, error.message)
+        return back_to_desk(request, conversation, status=error.status)
+    if wants_json:
+        return JsonResponse({"reference": conversation.reference, "status": conversation.status})
+    messages.success(request, _("The conversation is back with the virtual agent."))
+    return back_to_desk(request, conversation, status=204)
+
+
+def back_to_desk(request: HttpRequest, conversation, *, status: int) -> HttpResponse:  # type: ignore[no-untyped-def]
     if request.headers.get("HX-Request"):
-        response = HttpResponse(status=204)
-        response["HX-Refresh"] = "true"
+        response = HttpResponse(status=status)
+        response["HX-Refresh"] = "true"  # the page re-renders with the flash message and the new status
         return response
-    return JsonResponse({"reference": conversation.reference, "status": conversation.status})
+    return redirect("agents:conversation", reference=conversation.reference)
 
 
 @login_required

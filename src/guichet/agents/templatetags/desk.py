@@ -46,6 +46,16 @@ REASON_LABELS = {
     "no_words": _("The message had no words the virtual agent could use"),
     "low_confidence": _("No answer was a confident match"),
     "ambiguous": _("Several answers were equally likely"),
+    # Written by the retrieval decision (bot/nlp/retrieval.py: decide).
+    "no_candidate": _("No answer in the knowledge base matched the question"),
+    "not_confident": _("The virtual agent was not confident in any answer"),
+    "close_candidates": _("Several answers were close and none was chosen"),
+    "confirm_single": _("The virtual agent could not confirm the only possible answer"),
+    # Written by guided flows (bot/flow_runtime.py).
+    "flow_handoff": _("The guided service passes this case to a person"),
+    "flow_done": _("The guided service finished and passes the case to a person"),
+    "flow_invalid_input": _("The citizen's answers in the guided service could not be accepted"),
+    "integration_failed": _("The government system behind the guided service did not answer"),
 }
 # The most useful keys first, in this order; the rest follow alphabetically.
 CONTEXT_ORDER = ["summary", "transcript_summary", "reason", "intent", "topic", "language", "detected_language",
