@@ -12,6 +12,7 @@ from guichet.bot.models import BotSession, FollowUpTask
 from guichet.bot.widget_actions import on_callback, on_leave_message
 from guichet.conversations import actions
 from guichet.realtime.widget_service import WidgetError
+from guichet.routing.models import CallbackRequest
 from tests.bot.conftest import make_bot_inbox
 from tests.bot.test_flows import Chat
 from tests.factories import make_agent, make_contact, make_inbox, make_queue
@@ -54,18 +55,22 @@ def test_outside_hours_the_bot_says_when_people_are_back_and_takes_a_message(dem
     assert conversation.handoff_context["reason"] == "requested_person"
 
 
-def test_outside_hours_callback_request_validates_the_number(demo_kb):
+def test_outside_hours_callback_request_is_a_routing_callback_keeping_the_place(demo_kb):
     chat = closed_chat("fr")
     chat.say("Je veux parler à quelqu'un")
     on_callback(chat.conversation, None, "yes")
     chat.replies()
     (retry,) = chat.say("pas de numéro")
-    assert chat.refresh().status == "bot" and FollowUpTask.objects.count() == 0
-    chat.say("613 555 0123")
-    task = FollowUpTask.objects.get()
-    assert task.kind == "callback" and task.phone == "+16135550123" and task.language == "fr"
-    assert chat.refresh().status == "queued"
+    assert chat.refresh().status == "bot" and not CallbackRequest.objects.exists()
     assert retry.body  # the bot asked again instead of failing
+    (thanks,) = chat.say("613 555 0123")
+    callback = CallbackRequest.objects.get()
+    assert (callback.method, callback.phone, callback.language, callback.status) == (
+        "phone", "+16135550123", "fr", "pending")
+    assert callback.queue == chat.conversation.queue and FollowUpTask.objects.count() == 0
+    conversation = chat.refresh()
+    assert conversation.status == "queued" and callback.queued_at == conversation.queued_at
+    assert "+16135550123" in thanks.body and conversation.reference in thanks.body
 
 
 def test_offer_buttons_are_refused_when_no_offer_is_pending(demo_kb):

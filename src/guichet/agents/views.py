@@ -18,8 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from guichet.agents import access as desk_access
 from guichet.agents.actions import PresenceError, set_presence
-from guichet.agents.decorators import agent_required, is_htmx
+from guichet.agents.decorators import agent_required, is_htmx, refusal
 from guichet.agents.forms import MessageForm, PresenceForm, TransferForm
+from guichet.bot import access as bot_access
+from guichet.bot.actions import finish_follow_up
 from guichet.conversations import actions
 from guichet.conversations.access import access_conversation
 from guichet.conversations.models import Conversation
@@ -277,3 +279,24 @@ def transfer(request: HttpRequest, reference: str) -> HttpResponse:
         response["HX-Redirect"] = reverse("agents:desk")
         return response
     return redirect("agents:desk")
+
+
+# --- follow-ups the virtual agent took outside business hours ------------------------------------------
+
+
+@require_GET
+@agent_required
+def follow_ups(request: HttpRequest) -> HttpResponse:
+    return render(request, "agents/follow_ups.html",
+                  {"tasks": bot_access.follow_ups_for_agent(request.agent)})  # type: ignore[attr-defined]
+
+
+@require_POST
+@agent_required
+def follow_up_done(request: HttpRequest, task_id: int) -> HttpResponse:
+    try:
+        finish_follow_up(request.agent, task_id)  # type: ignore[attr-defined]
+    except actions.ActionError as exc:
+        return refusal(request, exc.status, exc.message)
+    messages.success(request, _("Follow-up marked as done."))
+    return redirect("agents:follow_ups")

@@ -1,7 +1,23 @@
-"""Who may read the virtual agent's insights: the same people who may edit the knowledge base."""
+"""Scoped reads of the virtual agent's data: insights for knowledge editors, follow-up tasks for agents."""
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
+from guichet.agents.models import AgentProfile
+from guichet.bot.models import FollowUpTask
 from guichet.knowledge.access import is_knowledge_editor, require_editor
 
-__all__ = ["is_knowledge_editor", "require_editor"]
+__all__ = ["follow_ups_for_agent", "is_knowledge_editor", "require_editor"]
+
+FOLLOW_UP_LIMIT = 200
+
+
+def follow_ups_for_agent(agent: AgentProfile) -> QuerySet[FollowUpTask]:
+    """Open follow-up tasks of the queues of the agent's teams (supervisors and admins: every queue),
+    oldest first: messages citizens left while nobody was available."""
+    tasks = FollowUpTask.objects.filter(status=FollowUpTask.Status.OPEN).select_related(
+        "conversation", "conversation__contact", "queue")
+    if not agent.sees_all_queues:
+        tasks = tasks.filter(queue__team__in=agent.teams.all())
+    return tasks.order_by("created_at", "pk")[:FOLLOW_UP_LIMIT]

@@ -123,6 +123,25 @@ def create_follow_up(conversation: Conversation, *, kind: str, phone: str = "", 
                                        phone=phone, note=note[:4000], language=conversation.language)
 
 
+def finish_follow_up(agent: AgentProfile, task_id: int) -> FollowUpTask:
+    """An agent of the task's team marks a left message as dealt with. Replays change nothing."""
+    with transaction.atomic():
+        task = FollowUpTask.objects.select_for_update(of=("self",)).select_related("queue", "conversation").filter(
+            pk=task_id).first()
+        in_scope = task is not None and (agent.sees_all_queues
+                                         or agent.teams.filter(pk=task.queue.team_id).exists())
+        if not in_scope:
+            raise ActionError("not_found", _("There is no such follow-up in your teams' queues."), 404)
+        if task.status == FollowUpTask.Status.DONE:
+            return task  # a double click or a replayed form
+        task.status, task.done_at, task.done_by = FollowUpTask.Status.DONE, timezone.now(), agent
+        task.save(update_fields=["status", "done_at", "done_by"])
+        AuditEvent.objects.create(actor=agent.user, action="follow_up.done", target=task.conversation.reference,
+                                  details={"follow_up": task.pk})
+    logger.info("bot.follow_up_done ref=%s agent=%s", task.conversation.reference, agent.pk)
+    return task
+
+
 def hand_back_to_bot(agent: AgentProfile, conversation: Conversation) -> Conversation:
     """Hybrid mode: the agent who holds a conversation returns it to the virtual agent."""
     with transaction.atomic():

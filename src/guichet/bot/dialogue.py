@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -21,6 +22,7 @@ from guichet.bot.models import BotSession, BotTurn, FollowUpTask
 from guichet.bot.nlp.language import guess_language
 from guichet.bot.nlp.retrieval import Candidate, Thresholds, decide
 from guichet.bot.nlp.text import fold
+from guichet.conversations.actions import ActionError
 from guichet.conversations.models import Conversation, Message
 from guichet.knowledge.index import get_live_index
 from guichet.knowledge.models import Article
@@ -298,22 +300,31 @@ def handle_pending(conversation: Conversation, session: BotSession, text: str) -
                                         "will answer it as soon as we open.") % {"reference": conversation.reference})
             return finish_pending(conversation, session, task)
         if session.pending == BotSession.Pending.CALLBACK_PHONE:
-            from guichet.bot.flows import validate_value
-
-            phone = validate_value({"kind": "phone"}, text)
-            if phone is None:
-                actions.say(conversation, _("That does not look like a phone number. Please write it with the area "
-                                            "code, for example 613-555-0123."))
-                return None
-            task = actions.create_follow_up(conversation, kind=FollowUpTask.Kind.CALLBACK, phone=phone)
-            actions.say(conversation, _("Thank you. We will call you at %(phone)s when we open. Your reference is "
-                                        "%(reference)s.") % {"phone": phone, "reference": conversation.reference})
-            return finish_pending(conversation, session, task)
+            return callback_when_open(conversation, session, text)
         # Still choosing between the offers: a typed message is taken as the message to leave.
         task = actions.create_follow_up(conversation, kind=FollowUpTask.Kind.MESSAGE, note=text)
         actions.say(conversation, _("Thank you. Your message is saved under reference %(reference)s; an agent "
                                     "will answer it as soon as we open.") % {"reference": conversation.reference})
         return finish_pending(conversation, session, task)
+
+
+def callback_when_open(conversation: Conversation, session: BotSession, text: str) -> None:
+    """Outside business hours: the number typed becomes routing's callback (the one callback concept), which
+    keeps the conversation's place in line; a number routing cannot call is asked for again."""
+    from guichet.routing.callbacks import check_phone, request_callback
+
+    try:
+        phone = check_phone(text)
+    except ActionError:
+        actions.say(conversation, _("That does not look like a phone number. Please write it with the area "
+                                    "code, for example 613-555-0123."))
+        return None
+    with transaction.atomic():
+        actions.enqueue_with_context(conversation, session, session.pending_context)
+        request_callback(conversation, {"method": "phone", "phone": phone}, notify=False)
+        actions.say(conversation, _("Thank you. We will call you at %(phone)s when we open. Your reference is "
+                                    "%(reference)s.") % {"phone": phone, "reference": conversation.reference})
+    return None
 
 
 def finish_pending(conversation: Conversation, session: BotSession, task: FollowUpTask) -> None:

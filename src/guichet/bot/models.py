@@ -122,6 +122,9 @@ class FollowUpTask(models.Model):
     note = models.TextField(_("message"), blank=True)
     language = models.CharField(max_length=10, default="en")
     created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey("agents.AgentProfile", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
 
     class Meta:
         ordering = ["created_at"]

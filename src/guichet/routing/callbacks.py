@@ -80,8 +80,10 @@ def open_callback(conversation: Conversation) -> CallbackRequest | None:
                                                       CallbackRequest.Status.ASSIGNED]).first()
 
 
-def request_callback(conversation: Conversation, value: Any) -> CallbackRequest:
-    """Register a callback for a waiting conversation; it keeps the conversation's place (idempotent)."""
+def request_callback(conversation: Conversation, value: Any, *, notify: bool = True) -> CallbackRequest:
+    """Register a callback for a waiting conversation; it keeps the conversation's place (idempotent).
+
+    `notify=False`: the caller tells the citizen itself (the virtual agent, outside business hours)."""
     details = check_callback_value(value)
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update(of=("self",)).select_related("queue", "inbox").get(
@@ -99,7 +101,8 @@ def request_callback(conversation: Conversation, value: Any) -> CallbackRequest:
                     queued_at=conversation.queued_at or conversation.created_at, **details)
         except IntegrityError:  # a concurrent identical request won
             return open_callback(conversation)  # type: ignore[return-value]
-        conversation_actions.post_system_notice(conversation, lambda: _notice_for(details))
+        if notify:
+            conversation_actions.post_system_notice(conversation, lambda: _notice_for(details))
         logger.info("callback.requested ref=%s method=%s", conversation.reference, details["method"])
         from guichet.routing.actions import route_on_commit
 
