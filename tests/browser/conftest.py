@@ -24,6 +24,7 @@ import pytest
 
 from tests.browser.helpers import (
     DEFAULT_TIMEOUT_MS,
+    EXPECT_TIMEOUT_MS,
     LiveServer,
     current_live_server,
     embedded_env,
@@ -100,8 +101,9 @@ def browser():
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     manager = sync_playwright()
     playwright = manager.start()
     chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

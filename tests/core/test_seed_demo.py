@@ -10,8 +10,10 @@ from django.core.management import call_command
 
 from guichet.agents.models import AgentProfile, Team
 from guichet.conversations.models import Inbox
+from guichet.core.management import demo_data
 from guichet.core.management.demo_data import OPTIONAL_HOOKS, optional_hook, read_logins
 from guichet.routing.models import Queue
+from tests.core import demo_hook_stub
 
 pytestmark = pytest.mark.django_db
 
@@ -19,8 +21,12 @@ ROLES = {"agent_en", "agent_fr", "agent_bi", "supervisor", "admin"}
 
 
 @pytest.fixture
-def var_dir(tmp_path, settings):
+def var_dir(tmp_path, settings, monkeypatch):
     settings.VAR_DIR = tmp_path
+    # Other apps' demo content (knowledge index, months of analytics history) is tested by those apps and
+    # takes a minute to load: these tests cover the core demo and call one stand-in hook instead.
+    monkeypatch.setattr(demo_data, "OPTIONAL_HOOKS", [("tests.core.demo_hook_stub", "load_demo_things")])
+    demo_hook_stub.calls.clear()
     return tmp_path
 
 
@@ -96,6 +102,12 @@ def test_a_missing_profile_is_recreated_without_touching_the_user(var_dir):
     assert profile.languages == ["fr"]
     username, password = read_logins(var_dir / "demo-logins.txt")["agent_fr"]
     assert authenticate(username=username, password=password) is not None
+
+
+def test_seed_calls_each_optional_demo_hook_on_every_run(var_dir):
+    seed()
+    seed()
+    assert demo_hook_stub.calls == ["load_demo_things", "load_demo_things"]
 
 
 def test_optional_hooks_are_skipped_only_when_their_module_does_not_exist():
