@@ -1,8 +1,7 @@
 """Every write the virtual agent makes: its messages, turns, hand-offs, hand-backs and follow-up tasks.
 
-Conversation state changes go through `conversations.actions` verbs where one exists (enqueue, post);
-the two that do not exist yet there (language of record, hand back to the bot) are done here under a row
-lock and published with `publish_conversation` (see the report: verbs requested from the lead).
+Conversation state changes go through `conversations.actions` verbs: enqueue, post, language of record
+(`set_conversation_language`) and hand back to the bot (`return_to_bot`).
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from guichet.conversations.actions import ActionError
 from guichet.conversations.models import Conversation, Message
 from guichet.core.models import AuditEvent
 from guichet.knowledge.rendering import shorten
-from guichet.realtime import events
 
 logger = logging.getLogger("guichet.bot")
 
@@ -75,12 +73,7 @@ def set_language(conversation: Conversation, language: str) -> Conversation:
     """Change the language of record (the citizen clearly writes in another served language)."""
     if conversation.language == language:
         return conversation
-    with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().select_related(
-            "queue", "inbox", "contact", "assignee").get(pk=conversation.pk)
-        conversation.language = language
-        conversation.save(update_fields=["language"])
-        conversation_actions.publish_conversation(conversation)
+    conversation = conversation_actions.set_conversation_language(conversation, language)
     logger.info("bot.language_changed ref=%s language=%s", conversation.reference, language)
     return conversation
 
@@ -157,10 +150,7 @@ def hand_back_to_bot(agent: AgentProfile, conversation: Conversation) -> Convers
         if not conversation.inbox.bot_enabled:
             raise ActionError("bot_disabled", _("The virtual agent is turned off for this inbox."), 409)
         previous = conversation.assignee
-        conversation.status = Conversation.Status.BOT
-        conversation.assignee = None
-        conversation.updated_at = timezone.now()
-        conversation.save(update_fields=["status", "assignee", "updated_at"])
+        conversation = conversation_actions.return_to_bot(conversation)
         session = session_for(conversation)
         session.failures, session.pending, session.offered = 0, "", []
         session.flow_slug, session.flow_step = "", 0
@@ -168,8 +158,6 @@ def hand_back_to_bot(agent: AgentProfile, conversation: Conversation) -> Convers
         with override(conversation.language):
             say(conversation, _("You are now back with the virtual agent. Ask another question at any time, "
                                 "or ask for a person if you need one."))
-        conversation_actions.publish_conversation(
-            conversation, extra_groups=[events.group_for_agent(previous.pk)] if previous else [])
         AuditEvent.objects.create(actor=agent.user, action="conversation.handed_back", target=conversation.reference,
                                   details={"from": previous.pk if previous else None})
     logger.info("bot.handed_back ref=%s agent=%s", conversation.reference, agent.pk)

@@ -462,6 +462,26 @@ def reopen_conversation(actor: AgentProfile, conversation: Conversation) -> Conv
         return conversation
 
 
+def return_to_bot(conversation: Conversation) -> Conversation:
+    """Hybrid mode: the conversation goes back to the virtual agent (status bot, nobody assigned). Callers
+    check who may do it; the previous assignee's desk is told so the conversation leaves their list."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update(of=("self",)).select_related(
+            "queue", "inbox", "contact", "assignee").get(pk=conversation.pk)
+        if conversation.status == Conversation.Status.RESOLVED:
+            raise ActionError("conversation_resolved", _("This conversation is resolved."), 409)
+        if conversation.status == Conversation.Status.BOT:
+            return conversation
+        previous_id = conversation.assignee_id
+        conversation.status = Conversation.Status.BOT
+        conversation.assignee = None
+        conversation.updated_at = timezone.now()
+        conversation.save(update_fields=["status", "assignee", "updated_at"])
+        publish_conversation(conversation, extra_groups=[events.group_for_agent(previous_id)] if previous_id else [])
+        _route_on_commit()  # the agent has room again
+        return conversation
+
+
 def set_conversation_language(conversation: Conversation, language: str) -> Conversation:
     """Change the language of record (the citizen chose or clearly writes another language)."""
     code = check_language(language, conversation.language)
