@@ -58,6 +58,14 @@ class JsonFrameConsumer(AsyncWebsocketConsumer):
     def frame_handlers(self) -> dict[str, Any]:
         return {}
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Events need no database: skip Channels' per-message close_old_connections, which runs on the single
+        # database thread and would make pushes to agents wait behind citizens' writes.
+        if message.get("type") == "guichet.event":
+            await self.guichet_event(message)
+            return
+        await super().dispatch(message)
+
     async def send_json(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload, ensure_ascii=False))
 
