@@ -1,7 +1,7 @@
 
 from django.contrib import admin
 
-from guichet.bot.models import BotTurn, Flow, FollowUpTask
+from guichet.bot.models import BotTurn, Flow, FollowUpTask, Integration
 
 
 @admin.register(Flow)
@@ -27,3 +27,9 @@ class FollowUpTaskAdmin(admin.ModelAdmin):
     list_filter = ("kind", "status", "queue")
 
 
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    list_display = ("name", "url", "enabled", "updated_at")
+    list_filter = ("enabled",)

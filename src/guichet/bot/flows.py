@@ -15,7 +15,9 @@ A definition (YAML file in bot/flows/ or a `Flow` row edited in the admin, which
 Validator kinds: text (min_length/max_length), pattern (regex, optional upper), date (YYYY-MM-DD or
 DD/MM/YYYY, optional past: true), postal_code_ca, phone, email, choice (options: [...]).
 Integrations are named; their URL and signing secret come from settings.GUICHET_INTEGRATIONS
-({"name": {"url", "secret"}}) or the environment (GUICHET_INTEGRATION_<NAME>_URL / _SECRET). The request
+({"name": {"url", "secret"}}), the environment (GUICHET_INTEGRATION_<NAME>_URL / _SECRET), or else an
+`Integration` row edited in the admin (a URL starting with "/" is a path on this site, joined to
+PUBLIC_BASE_URL; `bot.demo.load_demo_flows()` points both shipped flows at the demo API). The request
 body is JSON, signed with HMAC-SHA256 in the `X-Guichet-Signature: sha256=<hex>` header over
 "<timestamp>.<body>" (timestamp in `X-Guichet-Timestamp`), and runs in a background job with retries.
 """
@@ -230,10 +232,19 @@ def _parse_date(value: str, *, past: bool) -> str | None:
 
 
 def integration_config(name: str) -> tuple[str, str]:
+    """(url, secret): settings, then the environment, then an enabled `Integration` row."""
     configured = getattr(settings, "GUICHET_INTEGRATIONS", {}).get(name, {})
     env_name = re.sub(r"[^A-Z0-9]", "_", name.upper())
     url = configured.get("url") or os.environ.get(f"GUICHET_INTEGRATION_{env_name}_URL", "")
     secret = configured.get("secret") or os.environ.get(f"GUICHET_INTEGRATION_{env_name}_SECRET", "")
+    if not url:
+        from guichet.bot.models import Integration
+
+        row = Integration.objects.filter(name=name, enabled=True).first()
+        if row is not None:
+            url, secret = row.url, secret or row.secret
+    if url.startswith("/"):  # a path on this site (the demo API)
+        url = getattr(settings, "PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/") + url
     return url, secret or settings.SECRET_KEY
 
 

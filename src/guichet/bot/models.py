@@ -103,6 +103,36 @@ class Flow(models.Model):
             raise ValidationError({"definition": error.problems}) from error
 
 
+class Integration(models.Model):
+    """Where a flow's `call` step sends its signed request, configured in the admin (or by the demo loader).
+
+    Settings (GUICHET_INTEGRATIONS) and the environment (GUICHET_INTEGRATION_<NAME>_URL) win over a row, so an
+    operator's explicit configuration is never shadowed. A `url` starting with "/" is a path on this Guichet
+    (joined to PUBLIC_BASE_URL): the built-in demo government API lives at /bot/demo-api/.
+    """
+
+    name = models.SlugField(_("name"), max_length=60, unique=True,
+                            help_text=_("The name used by the flows' call steps, e.g. application_status."))
+    url = models.CharField(_("URL"), max_length=500,
+                           help_text=_("https://… or a path on this site starting with /"))
+    secret = models.CharField(_("signing secret"), max_length=200, blank=True,
+                              help_text=_("Shared secret for the HMAC signature; empty: the site's secret key."))
+    enabled = models.BooleanField(_("enabled"), default=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("integration")
+        verbose_name_plural = _("integrations")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if not (self.url.startswith(("https://", "http://")) or self.url.startswith("/")):
+            raise ValidationError({"url": _("Enter an http(s) address or a path on this site starting with /.")})
+
+
 class FollowUpTask(models.Model):
     """Work left for a queue when nobody was available: a message to answer or a callback to make."""
 

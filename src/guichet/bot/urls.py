@@ -1,9 +1,12 @@
 from django.urls import path
 
-from guichet.bot import views
+from guichet.bot import demo_api, views
 
 app_name = "bot"
 urlpatterns = [
     path("handback/<str:reference>/", views.handback, name="handback"),
     path("insights/", views.insights, name="insights"),
+    # DEMO ONLY: a pretend government back office for the shipped flows (see bot/demo_api.py).
+    path("demo-api/application-status/", demo_api.application_status, name="demo_api_application_status"),
+    path("demo-api/address-change/", demo_api.address_change, name="demo_api_address_change"),
 ]
