@@ -63,3 +63,17 @@ def test_bonjour_sets_the_language_of_record_through_the_verb(captured_events, d
     assert conversation.language == "fr" and conversation.contact.preferred_language == "fr"
     assert any(event["type"] == "conversation.updated" and event["data"].get("language") == "fr"
                for event, _groups in captured_events)
+
+
+def test_htmx_refusal_is_json_for_the_desk_script_and_leaves_no_flash(held):
+    agent, conversation = held
+    other = make_agent([conversation.queue.team], username="other")
+    client = DeskClient(other)
+    client.get(f"/desk/c/{conversation.reference}/")
+    response = client.post(f"/bot/handback/{conversation.reference}/")
+    assert response.status_code == 403
+    assert response.json() == {"error": "not_assignee",
+                               "message": "Only the agent handling this conversation can hand it back."}
+    page = client.get(f"/desk/c/{conversation.reference}/").content.decode()
+    assert "Only the agent handling" not in page
+    assert Conversation.objects.get(pk=conversation.pk).assignee_id == agent.pk

@@ -131,6 +131,7 @@ def test_hand_back_button_for_the_holder_of_a_bot_conversation(desk):
     assert conversation.status == "bot" and conversation.assignee is None
     page = client.get(f"/desk/c/{conversation.reference}/").content.decode()
     assert "Hand back to the virtual agent" not in page
+    assert "The conversation is back with the virtual agent." in page  # the flash message after the reload
 
 
 def test_no_hand_back_without_the_bot_or_for_someone_elses_conversation(desk):

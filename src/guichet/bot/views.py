@@ -24,30 +24,28 @@ from guichet.conversations.actions import ActionError
 def handback(request: HttpRequest, reference: str) -> HttpResponse:
     """POST /bot/handback/<reference>/ from the desk's button.
 
-    A plain form post is redirected back to the desk conversation with a flash message; htmx gets the same
-    message and a page refresh (HX-Refresh); a client asking for JSON (Accept: application/json) gets
-    {"reference", "status"} or {"error", "message"} with a 4xx status.
+    A plain form post is redirected back to the desk conversation with a flash message. htmx: success reloads
+    the page (204 + HX-Refresh) showing the flash message; a refusal is JSON {"error", "message"} with its 4xx
+    status, which desk.js shows beside the button. A client asking for JSON (Accept: application/json) gets
+    {"reference", "status"} or the refusal.
     """
     agent = agent_of(request.user)
     conversation = access_conversation(request.user, reference)
     wants_json = "application/json" in request.headers.get("Accept", "")
+    htmx = bool(request.headers.get("HX-Request"))
     try:
         conversation = hand_back_to_bot(agent, conversation)
     except ActionError as error:
-        if wants_json:
+        if wants_json or htmx:
             return JsonResponse({"error": error.code, "message": error.message}, status=error.status)
         messages.error(request, error.message)
-        return back_to_desk(request, conversation, status=error.status)
+        return redirect("agents:conversation", reference=conversation.reference)
     if wants_json:
         return JsonResponse({"reference": conversation.reference, "status": conversation.status})
     messages.success(request, _("The conversation is back with the virtual agent."))
-    return back_to_desk(request, conversation, status=204)
-
-
-def back_to_desk(request: HttpRequest, conversation, *, status: int) -> HttpResponse:  # type: ignore[no-untyped-def]
-    if request.headers.get("HX-Request"):
-        response = HttpResponse(status=status)
-        response["HX-Refresh"] = "true"  # the page re-renders with the flash message and the new status
+    if htmx:
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
         return response
     return redirect("agents:conversation", reference=conversation.reference)
 
