@@ -43,6 +43,7 @@ def test_team_agent_sees_the_left_message_and_marks_it_done(left_message):
     client = DeskClient(agent)
     desk = client.get("/desk/").content.decode()
     assert 'href="/desk/follow-ups/">Follow-ups</a>' in desk
+    assert "One message left outside business hours is waiting for an answer." in desk
     page = client.get("/desk/follow-ups/").content.decode()
     assert conversation.reference in page and "My cheque did not arrive" in page and "Jo Citizen" in page
     response = client.post(f"/desk/follow-ups/{task.pk}/done/", htmx=False)
@@ -52,6 +53,7 @@ def test_team_agent_sees_the_left_message_and_marks_it_done(left_message):
     assert AuditEvent.objects.filter(action="follow_up.done", target=conversation.reference).count() == 1
     page = client.get("/desk/follow-ups/").content.decode()
     assert "Follow-up marked as done." in page and "My cheque did not arrive" not in page
+    assert "outside business hours is waiting" not in client.get("/desk/").content.decode()
     assert client.post(f"/desk/follow-ups/{task.pk}/done/", htmx=False).status_code == 302  # a double click
     assert AuditEvent.objects.filter(action="follow_up.done").count() == 1
 

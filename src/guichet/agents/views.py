@@ -46,7 +46,7 @@ def desk(request: HttpRequest) -> HttpResponse:
     lists = [{"name": name, **list_context(agent, name)} for name in desk_access.DESK_LISTS]
     return render(request, "agents/desk.html", {
         "agent": agent, "lists": lists, "presence_form": PresenceForm(initial={"presence": agent.presence}),
-        "sees_all": agent.sees_all_queues,
+        "sees_all": agent.sees_all_queues, "follow_up_count": bot_access.follow_ups_for_agent(agent).count(),
     })
 
 
