@@ -138,7 +138,7 @@ def finish_follow_up(agent: AgentProfile, task_id: int) -> FollowUpTask:
 def hand_back_to_bot(agent: AgentProfile, conversation: Conversation) -> Conversation:
     """Hybrid mode: the agent who holds a conversation returns it to the virtual agent."""
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().select_related(
+        conversation = Conversation.objects.select_for_update(of=("self",)).select_related(
             "queue", "inbox", "contact", "assignee").get(pk=conversation.pk)
         if conversation.status == Conversation.Status.RESOLVED:
             raise ActionError("conversation_resolved", _("This conversation is resolved."), 409)

@@ -486,7 +486,7 @@ def set_conversation_language(conversation: Conversation, language: str) -> Conv
     """Change the language of record (the citizen chose or clearly writes another language)."""
     code = check_language(language, conversation.language)
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().select_related(
+        conversation = Conversation.objects.select_for_update(of=("self",)).select_related(
             "queue", "inbox", "contact", "assignee").get(pk=conversation.pk)
         if conversation.language == code:
             return conversation
@@ -500,7 +500,7 @@ def set_conversation_language(conversation: Conversation, language: str) -> Conv
 def move_to_queue(conversation: Conversation, queue, *, priority: int | None = None) -> Conversation:  # type: ignore[no-untyped-def]
     """Route a conversation through another queue (an IVR menu choice, a bot topic); waiting keeps its place."""
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().select_related(
+        conversation = Conversation.objects.select_for_update(of=("self",)).select_related(
             "queue", "inbox", "contact", "assignee").get(pk=conversation.pk)
         conversation.queue = queue
         fields = ["queue"]
