@@ -150,3 +150,30 @@ def french_faq_kb(faq_json: str | Path) -> list[dict]:
         by_question[key] = record
         records.append(record)
     return records
+
+
+BANKING77_VALIDATION_SEED = 1
+BANKING77_VALIDATION_PER_INTENT = 10
+
+
+def banking77_validation(
+    train_csv: str | Path, per_intent: int = BANKING77_VALIDATION_PER_INTENT,
+) -> list[LabelledQuery]:
+    """Tuning queries drawn from train.csv only: rows NOT used as the 10-shot knowledge base.
+
+    The knowledge base takes the first 10 rows of each intent after a seed-0 shuffle (`banking77_kb`); the
+    validation split takes `per_intent` of the remaining rows with its own fixed seed, so any weight or
+    threshold choice can be made without ever looking at test.csv.
+    """
+    by_intent: dict[str, list[str]] = defaultdict(list)
+    for text, intent in _read_banking77(Path(train_csv)):
+        by_intent[intent].append(text)
+    kb_generator = random.Random(BANKING77_SEED)
+    validation_generator = random.Random(BANKING77_VALIDATION_SEED)
+    queries = []
+    for intent in sorted(by_intent):
+        texts = list(by_intent[intent])
+        kb_generator.shuffle(texts)  # the same draw as banking77_kb, so the shots are excluded exactly
+        remaining = texts[BANKING77_SHOTS:]
+        queries.extend(LabelledQuery(text, intent) for text in validation_generator.sample(remaining, per_intent))
+    return queries
