@@ -231,3 +231,25 @@ def test_text_spacing_overrides_lose_nothing(new_page, live_server, placeholders
     page.evaluate(TEXT_SPACING)
     overflow = page.evaluate(OVERFLOW)
     assert overflow["document"] <= 1 and overflow["panel"] <= 1 and overflow["panelOutside"] <= 1, overflow
+
+
+def test_right_to_left_messages_are_laid_out_right_to_left_in_the_widget_and_the_desk(new_page, live_server):
+    """WCAG 1.3.2 / 3.1.2: an Arabic message reads right to left for the citizen and for the agent."""
+    arabic = f"مرحبا، أحتاج مساعدة في طلب جواز السفر {secrets.token_hex(3)}"
+    citizen = new_page()
+    citizen.goto("/demo/benefits/")
+    citizen.locator(f"{WIDGET} button.launcher").click()
+    citizen.locator(f"{WIDGET} #gw-input").fill(arabic)
+    citizen.locator(f"{WIDGET} #gw-input").press("Enter")
+    mine = citizen.locator(f"{WIDGET} ol.log li.msg--contact[data-state=sent] .msg__body", has_text=arabic)
+    mine.wait_for()
+    assert mine.evaluate("node => getComputedStyle(node).direction") == "rtl"
+    notes = citizen.locator(f"{WIDGET} #gw-notes")
+    notes.filter(has_text="GC-").wait_for()
+    reference = re.search(r"GC-\d{4}-\d{6}", notes.inner_text()).group(0)
+
+    agent = new_page()
+    login(agent, live_server, "agent_bi")
+    agent.goto(f"/desk/c/{reference}/")
+    body = agent.locator("#transcript .msg-body", has_text=arabic)
+    assert body.evaluate("node => getComputedStyle(node).direction") == "rtl"

@@ -1023,7 +1023,7 @@
   Widget.prototype.addPending = function (clientId, body) {
     var node = el("li", { className: "msg msg--contact msg--pending" });
     node.appendChild(el("p", { className: "msg__author" }, this.t("author_you")));
-    var text = el("p", { className: "msg__body" });
+    var text = el("p", { className: "msg__body", dir: "auto" });
     appendLinkified(text, body);
     node.appendChild(text);
     node.appendChild(el("p", { className: "msg__state" }));
