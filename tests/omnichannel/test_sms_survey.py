@@ -64,3 +64,23 @@ def test_a_digit_out_of_range_is_a_message_and_reopens(resolved):
     conversation = Conversation.objects.get()
     assert conversation.satisfaction is None and conversation.is_open
     assert Message.objects.get(provider_id="SM2").body == "7"
+
+
+def test_french_citizen_is_thanked_in_french(sms_inbox, fake_provider):  # noqa: F811 - the fixture imported above
+    from django.utils.translation import gettext, override
+
+    post_signed("/hooks/sms/test-sms/", inbound("Bonjour, est-ce que ma demande de passeport est prête?", sid="SM1"))
+    conversation = Conversation.objects.get()
+    assert conversation.language == "fr"
+    agent = make_agent([sms_inbox.default_queue.team])
+    conv.take_conversation(agent, conversation)
+    conv.resolve_conversation(agent, conversation)
+    run_due_jobs()
+    post_signed("/hooks/sms/test-sms/", inbound("5", sid="SM2"))
+    run_due_jobs()
+    english = "Thank you for your answer. It helps us improve our service."
+    with override("fr"):
+        french = gettext(english)
+    assert french != english
+    assert fake_provider.requests[-1]["form"]["Body"] == french
+    assert Conversation.objects.get().satisfaction == 5
