@@ -237,6 +237,8 @@ GUICHET_WAIT_HISTORY_H = float(os.environ.get("GUICHET_WAIT_HISTORY_H", "4"))
 GUICHET_INTEGRATIONS: dict[str, dict[str, str]] = {}
 # Overrides of the documented answer/clarify thresholds (docs/virtual-agent.md).
 GUICHET_BOT_THRESHOLDS: dict[str, float] = {}
+# A clearly labelled demonstration "government API" the shipped flows call in the demo (bot/demo_api.py).
+GUICHET_DEMO_API = env_bool("GUICHET_DEMO_API", True)
 # Load the model and build the index in the background when `serve` starts.
 GUICHET_BOT_WARM_UP = env_bool("GUICHET_BOT_WARM_UP", True)
 

@@ -5,11 +5,14 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
+from guichet.agents.admin import AgentProfileForm
 from guichet.agents.models import AgentProfile
 
 
 class AgentProfileInline(admin.StackedInline):
     model = AgentProfile
+    # Same validation as the AgentProfile admin: capacities and skills routing can use.
+    form = AgentProfileForm
     can_delete = False
     verbose_name_plural = _("agent profile")
     filter_horizontal = ["teams"]
