@@ -188,3 +188,21 @@ def test_agent_takes_replies_transfers_and_a_colleague_resolves_with_the_keyboar
     finally:
         set_presence(first, "away")
         set_presence(second, "away")
+
+
+def test_supervisor_pauses_and_resumes_the_live_queues_with_the_keyboard(new_page, live_server):
+    """WCAG 2.2.2: the table that refreshes every five seconds can be paused, and resumed."""
+    page = new_page()
+    login(page, live_server, "supervisor")
+    page.goto("/supervisor/")
+    refreshes: list[str] = []
+    page.on("request", lambda request: refreshes.append(request.url) if "/supervisor/live/" in request.url else None)
+    press_until(page, "Tab", lambda focus: focus.get("id") == "live-pause", limit=40)
+    page.keyboard.press("Enter")
+    assert page.locator("#live-pause").get_attribute("aria-pressed") == "true"
+    refreshes.clear()
+    page.wait_for_timeout(6_000)  # more than one polling interval
+    assert refreshes == []
+    with page.expect_request("**/supervisor/live/", timeout=7_000):
+        page.keyboard.press("Enter")  # resume: the next poll goes out again
+    assert page.locator("#live-pause").get_attribute("aria-pressed") == "false"
