@@ -89,7 +89,7 @@ PAGES = read_pages()
 
 @pytest.fixture(scope="module")
 def placeholders(browser, live_server) -> dict[str, str]:
-    """Values for {conversation} and {article}: a real conversation and a real article of the demo data."""
+    """Values for {conversation}, {article} and {timeline}: real objects of the demo data."""
     context = browser.new_context(base_url=live_server.url)
     try:
         citizen = context.new_page()
@@ -105,7 +105,12 @@ def placeholders(browser, live_server) -> dict[str, str]:
         editor.goto("/knowledge/")
         article = re.search(r"/knowledge/(\d+)/edit/", editor.content()).group(1)
         editor.context.close()
-        return {"conversation": conversation, "article": article}
+        agent = context.browser.new_context(base_url=live_server.url).new_page()
+        login(agent, live_server, "agent_bi")
+        agent.goto(f"/desk/c/{conversation}/")
+        timeline = agent.locator("a[href*='/timeline/']").first.get_attribute("href")
+        agent.context.close()
+        return {"conversation": conversation, "article": article, "timeline": timeline}
     finally:
         context.close()
 
