@@ -89,7 +89,7 @@ PAGES = read_pages()
 
 @pytest.fixture(scope="module")
 def placeholders(browser, live_server) -> dict[str, str]:
-    """Values for {conversation}, {article} and {timeline}: real objects of the demo data."""
+    """Values for {conversation}, {article}, {timeline} and {survey}: real objects of the demo data."""
     context = browser.new_context(base_url=live_server.url)
     try:
         citizen = context.new_page()
@@ -110,7 +110,13 @@ def placeholders(browser, live_server) -> dict[str, str]:
         agent.goto(f"/desk/c/{conversation}/")
         timeline = agent.locator("a[href*='/timeline/']").first.get_attribute("href")
         agent.context.close()
-        return {"conversation": conversation, "article": article, "timeline": timeline}
+        # The survey page citizens reach from an email or SMS link: ask for a rating on this conversation.
+        survey = live_server.manage("shell", "--no-imports", "-c", (
+            "from guichet.analytics.actions import ask_survey, survey_token; "
+            "from guichet.conversations.models import Conversation; "
+            f"print(survey_token(ask_survey(Conversation.objects.get(reference='{conversation}'))))"))
+        return {"conversation": conversation, "article": article, "timeline": timeline,
+                "survey": survey.stdout.strip()}
     finally:
         context.close()
 
