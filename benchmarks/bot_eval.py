@@ -8,6 +8,7 @@ Runs in about three minutes the first time on two cores, about one minute afterw
 from __future__ import annotations
 
 import csv
+import os
 import sys
 import time
 from pathlib import Path
@@ -117,6 +118,8 @@ def main() -> int:
         latencies.append((time.perf_counter() - turn_started) * 1000.0)
     print(f"bot_eval.synthetic_10k.p50_ms: {np.percentile(latencies, 50):.2f}")
     print(f"bot_eval.synthetic_10k.p95_ms: {np.percentile(latencies, 95):.2f}")
+    # Shared machine: the latency means little without the load it was measured under.
+    print(f"bot_eval.synthetic_10k.loadavg_1m: {os.getloadavg()[0]:.2f}")
     print(f"bot_eval.total_s: {time.perf_counter() - started:.1f}")
     return 0
 

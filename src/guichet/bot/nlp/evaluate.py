@@ -37,7 +37,9 @@ def run_eval(
 ) -> dict[str, float]:
     """Index `kb_articles`, run every query through search + decide, and summarise.
 
-    top1: share of in-scope queries whose first candidate is the expected article.
+    top1: share of in-scope queries whose first candidate is the expected article (ranking quality, whatever
+          the decision); top3: expected article among the three candidates (what a clarifying question offers).
+    answered_correctly: share of in-scope queries answered directly with the expected article (the decision).
     handoff_precision / recall: a hand-off is "right" when the query is out of scope (expected id empty).
     answer_precision: share of direct answers that were the expected article (the honesty figure).
     p50_ms / p95_ms: per-turn latency of search + decide (query embedding included, indexing excluded).
@@ -45,7 +47,7 @@ def run_eval(
     index = KnowledgeIndex() if index is None else index
     index.upsert_many(list(kb_articles))
     index.search("warm up", default_language)  # builds the snapshot so the first turn is not timed with it
-    hits = in_scope = handoffs = right_handoffs = out_of_scope = answers = right_answers = 0
+    top3_hits = hits = in_scope = handoffs = right_handoffs = out_of_scope = answers = right_answers = 0
     latencies: list[float] = []
     for query in queries:
         language = detect_language(query.text, fallback=default_language)
@@ -57,6 +59,7 @@ def run_eval(
         if query.expected_article_id:
             in_scope += 1
             hits += top_id == query.expected_article_id
+            top3_hits += query.expected_article_id in [candidate.article_id for candidate in candidates[:3]]
         else:
             out_of_scope += 1
         if decision.kind == "handoff":
@@ -67,6 +70,8 @@ def run_eval(
             right_answers += top_id == query.expected_article_id
     return {
         "top1": _ratio(hits, in_scope),
+        "top3": _ratio(top3_hits, in_scope),
+        "answered_correctly": _ratio(right_answers, in_scope),
         "handoff_precision": _ratio(right_handoffs, handoffs),
         "handoff_recall": _ratio(right_handoffs, out_of_scope),
         "answer_rate": _ratio(answers, len(queries)),

@@ -218,35 +218,63 @@ class _Scorer:
     class_bias: np.ndarray = field(init=False)
     passage_starts: np.ndarray = field(init=False)
     passage_owners: np.ndarray = field(init=False)
+    dense: np.ndarray = field(init=False)  # every dense scorer stacked: one matrix product per turn
+    offsets: dict = field(init=False)
 
     def __post_init__(self) -> None:
         self.mean = self.vectors.mean(axis=0)
         centred = _unit(self.vectors - self.mean)
         articles = len(self.segment_starts)
         self.centroids = _unit(np.add.reduceat(centred, self.segment_starts, axis=0))
+        blocks = {"rows": self.vectors, "centroids": self.centroids, "passages": self.passages}
         if len(self.vectors) * articles <= CLASSIFIER_BUDGET and articles > 1:
             self.class_weights, self.class_bias = _train_softmax(centred, self.row_article, articles)
-        else:
+            blocks["classifier"] = self.class_weights
+        else:  # large bases: the centroids are the classifier (prototypes, no training)
             self.class_weights = self.centroids
             self.class_bias = np.zeros(articles, dtype=np.float32)
         owners, starts = np.unique(self.passage_article, return_index=True)
         self.passage_owners, self.passage_starts = owners, starts
+        self.dense = np.ascontiguousarray(np.vstack(list(blocks.values())), dtype=np.float32)
+        self.offsets, cursor = {}, 0
+        for name, block in blocks.items():
+            self.offsets[name] = (cursor, cursor + len(block))
+            cursor += len(block)
+        # Keep views into the stacked matrix rather than second copies (tens of MB for 10,000 articles).
+        self.vectors, self.centroids, self.passages = (
+            self.dense[slice(*self.offsets[name])] for name in ("rows", "centroids", "passages"))
+        if "classifier" in self.offsets:
+            self.class_weights = self.dense[slice(*self.offsets["classifier"])]
+        else:
+            self.class_weights = self.centroids
+        # Centred scorers: w . (q - mean) / |q - mean| = (w . q - w . mean) / |q - mean|, so they share the
+        # one product with the raw query.
+        self._centroid_offset = self.centroids @ self.mean
+        self._classifier_offset = self.class_weights @ self.mean
 
     @property
     def article_count(self) -> int:
         return len(self.segment_starts)
 
+    def _block(self, products: np.ndarray, name: str) -> np.ndarray:
+        start, end = self.offsets[name]
+        return products[start:end]
+
     def components(self, query_vector: np.ndarray, query_text: str) -> dict[str, np.ndarray]:
-        """Every raw signal for every article (one matrix product per signal, BM25 over posting lists)."""
-        row_similarity = self.vectors @ query_vector
-        centred_query = _unit(query_vector - self.mean)
-        centroid = self.centroids @ centred_query
-        # Large bases use the centroids as the classifier: one matrix product, not two.
-        classifier = centroid if self.class_weights is self.centroids else (
-            self.class_weights @ centred_query + self.class_bias)
+        """Every raw signal for every article: one matrix product, then BM25 over posting lists."""
+        products = self.dense @ query_vector
+        row_similarity = self._block(products, "rows")
+        centred_norm = max(float(np.linalg.norm(query_vector - self.mean)), 1e-9)
+        centroid = (self._block(products, "centroids") - self._centroid_offset) / centred_norm
+        if "classifier" in self.offsets:
+            classifier = (self._block(products, "classifier") - self._classifier_offset) / centred_norm
+            classifier = classifier + self.class_bias
+        else:
+            classifier = centroid
         answer = np.zeros(self.article_count, dtype=np.float32)
         if len(self.passages):
-            pooled = _soft_max_pool(self.passages @ query_vector, self.passage_starts, PASSAGE_TEMPERATURE)
+            passage_similarity = self._block(products, "passages")
+            pooled = _soft_max_pool(passage_similarity, self.passage_starts, PASSAGE_TEMPERATURE)
             # Articles without an answer get the base's lowest passage score, not an artificial zero.
             answer[:] = pooled.min()
             answer[self.passage_owners] = pooled
