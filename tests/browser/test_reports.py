@@ -32,7 +32,7 @@ def test_supervisor_reads_reports_and_runs_a_volume_x10_scenario(new_page):
         page.get_by_role("link", name="Download this report (CSV)").click()
     assert download.value.suggested_filename.endswith(".csv")
 
-    page.get_by_role("link", name="Workforce planning").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Workforce planning").click()
     page.get_by_role("link", name="What-if scenario").click()
     page.get_by_label("Queue").select_option("general")
     page.get_by_label("Channel").select_option("voice")

@@ -56,8 +56,8 @@ def open_from_my_list(page, text: str) -> str:  # type: ignore[no-untyped-def]
     page.goto("/desk/")
     row = page.locator("#list-mine tr", has_text=text)
     row.wait_for()
-    reference = row.locator("a").inner_text()
-    row.locator("a").click()
+    reference = row.locator("th a[href^=\"/desk/c/\"]").inner_text()
+    row.locator("th a[href^=\"/desk/c/\"]").click()
     page.wait_for_url(f"**/desk/c/{reference}/")
     page.locator("#connection-status[data-state=open]").wait_for()
     return reference
