@@ -8,7 +8,8 @@
   ..._gap_per_replication is the mean of |day SL - Erlang A SL| over replications (mostly Poisson noise of
   one day); ..._bias is the signed mean (simulated - analytic).
 - wfm.ratio_vs_pyworkforce: pyworkforce's ErlangC.required_positions time / ours on a 500-agent case
-  (> 1 means ours is faster), when pyworkforce can be imported; otherwise `unavailable (<reason>)`.
+  (> 1 means ours is faster), timed in a side venv with pyworkforce 0.5.1 (made once under ~/.cache/guichet);
+  `unavailable (<reason>)` when it cannot be installed.
 
 Run: .venv/bin/python benchmarks/wfm.py [--replications N] [--repeats N]
 """
@@ -17,8 +18,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from guichet.wfm.erlang import StaffingTarget, Workload, required_agents
 from guichet.wfm.simulate import scenario_from_mapping, simulate
@@ -92,33 +96,58 @@ def simulation_bench(replications: int) -> dict[str, str]:
     }
 
 
+PYWORKFORCE_VERSION = "0.5.1"  # the last release that installs on Python 3.11
+SIDE_VENV = Path.home() / ".cache" / "guichet" / f"pyworkforce-{PYWORKFORCE_VERSION}-venv"
+
+# Timed inside pyworkforce's own environment (it pins numpy/ortools versions that must not enter ours).
+THEIR_TIMING = """
+import statistics, sys, time
+from pyworkforce.queuing import ErlangC
+calls, aht, asa, interval, level, repeats = map(float, sys.argv[1:7])
+def once():
+    model = ErlangC(transactions=calls, aht=aht, asa=asa, interval=int(interval), shrinkage=0.0)
+    return model.required_positions(service_level=level, max_occupancy=1.0)
+times = []
+for _ in range(int(repeats)):
+    start = time.perf_counter(); result = once(); times.append((time.perf_counter() - start) * 1000)
+print(statistics.median(times), result["raw_positions"])
+"""
+
+
+def side_venv_python() -> Path:
+    """A throwaway venv outside the repo with pyworkforce, made once (PyPI) and reused by later runs."""
+    python = SIDE_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(SIDE_VENV)], check=True, capture_output=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                        f"pyworkforce=={PYWORKFORCE_VERSION}"], check=True, capture_output=True, timeout=900)
+    return python
+
+
 def pyworkforce_bench(repeats: int) -> dict[str, str]:
+    """Same Erlang C staffing question (500-agent scale) answered by pyworkforce and by us, in the same run."""
+    calls, interval_minutes = 500 * 0.95 * HALF_HOUR / AHT, 30
     try:
-        from pyworkforce.queuing import ErlangC  # type: ignore[import-not-found]
-    except Exception as error:  # noqa: BLE001 - any import failure means "not comparable here"
-        reason = f"{type(error).__name__}: {error}".replace("\n", " ")
-        return {"wfm.ratio_vs_pyworkforce": f"unavailable ({reason}; not installed in this venv on purpose)"}
-    calls, interval_minutes, aht = 500 * 0.95 * HALF_HOUR / AHT, 30, AHT
-    ours = Workload(calls, HALF_HOUR, aht)
-    try:
-
-        def theirs() -> object:
-            model = ErlangC(
-                transactions=calls,
-                aht=aht / 60,
-                asa=TARGET.target_seconds / 60,
-                interval=interval_minutes,
-                shrinkage=0.0,
-            )
-            return model.required_positions(service_level=TARGET.service_level, max_occupancy=1.0)
-
-        their_ms = _median_ms(theirs, repeats)
-    except Exception as error:  # noqa: BLE001 - an API change or overflow in their code
-        return {
-            "wfm.ratio_vs_pyworkforce": f"unavailable (pyworkforce failed: {type(error).__name__}: {error})"
-        }
+        python = side_venv_python()
+        done = subprocess.run(
+            [str(python), "-c", THEIR_TIMING, str(calls), str(AHT / 60), str(TARGET.target_seconds / 60),
+             str(interval_minutes), str(TARGET.service_level), str(repeats)],
+            check=True, capture_output=True, text=True, timeout=600,
+        )
+        their_ms, their_agents = (float(value) for value in done.stdout.split())
+    except (OSError, subprocess.SubprocessError, ValueError) as error:
+        reason = f"{type(error).__name__}: {error}".replace("\n", " ")[:200]
+        return {"wfm.ratio_vs_pyworkforce": f"unavailable ({reason})"}
+    ours = Workload(calls, HALF_HOUR, AHT)
     our_ms = _median_ms(lambda: required_agents(ours, TARGET), repeats)
-    return {"wfm.ratio_vs_pyworkforce": f"{their_ms / our_ms:.2f}"}
+    our_agents = required_agents(ours, TARGET).agents
+    return {
+        "wfm.pyworkforce_erlang_c_required_agents_ms": f"{their_ms:.2f}",
+        "wfm.erlang_c_required_agents_500_ms": f"{our_ms:.2f}",
+        "wfm.pyworkforce_agents_vs_ours": f"{their_agents:.0f} vs {our_agents}",
+        # > 1: ours is faster for the same answer.
+        "wfm.ratio_vs_pyworkforce": f"{their_ms / our_ms:.2f}",
+    }
 
 
 def main() -> None:
