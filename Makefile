@@ -47,10 +47,10 @@ node-deps:
 run: install
 	$(PY) -m guichet migrate --noinput -v 0
 	$(PY) -m guichet seed_demo
-	$(PY) -m guichet serve --host $(HOST) --port $(PORT)
+	GUICHET_SMTP_RECEIVER=$${GUICHET_SMTP_RECEIVER:-1} $(PY) -m guichet serve --host $(HOST) --port $(PORT)
 
 serve: install
-	$(PY) -m guichet serve --host $(HOST) --port $(PORT)
+	GUICHET_SMTP_RECEIVER=$${GUICHET_SMTP_RECEIVER:-1} $(PY) -m guichet serve --host $(HOST) --port $(PORT)
 
 test: install-dev node-deps
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -113,7 +113,7 @@ def test_seed_calls_each_optional_demo_hook_on_every_run(var_dir):
 def test_optional_hooks_are_skipped_only_when_their_module_does_not_exist():
     assert optional_hook("guichet.no_such_app.demo", "load_demo_things") is None
     assert [name for name, _function in OPTIONAL_HOOKS] == [
-        "guichet.knowledge.demo", "guichet.analytics.demo", "guichet.bot.demo"]
+        "guichet.knowledge.demo", "guichet.analytics.demo", "guichet.bot.demo", "guichet.omnichannel.demo"]
     # An existing module without the promised function is a mistake worth hearing about.
     with pytest.raises(AttributeError):
         optional_hook("guichet.core.management.demo_data", "load_demo_nothing")

@@ -72,6 +72,7 @@ OPTIONAL_HOOKS = [
     ("guichet.knowledge.demo", "load_demo_knowledge"),
     ("guichet.analytics.demo", "load_demo_history"),
     ("guichet.bot.demo", "load_demo_flows"),
+    ("guichet.omnichannel.demo", "configure_demo_channels"),
 ]
 
 
