@@ -185,7 +185,7 @@ def split_passages(answer: str) -> list[str]:
     current = ""
     for sentence in sentences:
         if current and len(current) + 1 + len(sentence) > PASSAGE_CHARACTERS:
-            passages.append(current)
+            passages.append(current[: PASSAGE_CHARACTERS * 2])  # one unpunctuated wall of text stays bounded
             if len(passages) == MAX_PASSAGES:
                 return passages
             current = ""
