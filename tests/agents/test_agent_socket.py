@@ -143,3 +143,22 @@ async def test_presence_set_from_one_tab_is_seen_by_the_other():
     assert (await frame_of_type(tab1, "error"))["code"] == "bad_presence"
     for communicator in (tab1, tab2):
         await communicator.disconnect()
+
+
+async def open_with_origin(username: str, origin: bytes, host: bytes) -> tuple[WebsocketCommunicator, bool]:
+    cookie = await database_sync_to_async(session_cookie)(username)
+    communicator = WebsocketCommunicator(application, "/ws/agent/",
+                                         headers=[(b"origin", origin), (b"host", host), (b"cookie", cookie)])
+    connected, _code = await communicator.connect()
+    return communicator, connected
+
+
+async def test_the_desk_connects_from_the_same_host_on_any_port_and_other_sites_are_refused():
+    await database_sync_to_async(lambda: make_agent([make_team()], username="ortho"))()
+    same_host, accepted = await open_with_origin("ortho", b"http://127.0.0.1:8765", b"127.0.0.1:8765")
+    assert accepted
+    await same_host.disconnect()
+    # A page on another site cannot ride the agent's cookie (cross-site websocket hijacking).
+    foreign, accepted = await open_with_origin("ortho", b"https://evil.example", b"127.0.0.1:8765")
+    assert not accepted
+    await foreign.disconnect()

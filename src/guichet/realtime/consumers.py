@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -106,6 +107,18 @@ def origin_allowed(scope: dict[str, Any], allowed: list[str]) -> bool:
     headers = dict(scope.get("headers") or [])
     origin = headers.get(b"origin", b"").decode("latin-1")
     return origin in allowed
+
+
+def same_origin(scope: dict[str, Any]) -> bool:
+    """The page that opened the socket was served by this host (whatever port or name the server runs under).
+
+    Browsers always send Origin on websockets and scripts cannot forge it, so this is what stops another site
+    from riding an agent's session cookie (cross-site websocket hijacking).
+    """
+    headers = dict(scope.get("headers") or [])
+    origin = headers.get(b"origin", b"").decode("latin-1")
+    host = headers.get(b"host", b"").decode("latin-1")
+    return bool(origin and host) and urlsplit(origin).netloc == host
 
 
 class WidgetConsumer(JsonFrameConsumer):
@@ -231,7 +244,7 @@ class AgentConsumer(JsonFrameConsumer):
         if self.agent is None:
             await self.close(code=4401)
             return
-        if not origin_allowed(self.scope, agent_service.same_site_origins()):
+        if not (same_origin(self.scope) or origin_allowed(self.scope, agent_service.same_site_origins())):
             await self.close(code=4403)
             return
         await self.accept()
