@@ -66,7 +66,8 @@ async def test_explicit_request_for_a_person_hands_off_with_context(demo_kb, ope
     assert [line["author"] for line in context["transcript"][:3]] == ["contact", "bot", "bot"]
     assert context["transcript"][0]["text"] == "Comment renouveler mon passeport?"
     assert context["candidates"] and context["candidates"][0]["title"] == "Comment renouveler mon passeport?"
-    assert set(context["candidates"][0]) == {"article_id", "title", "score"}
+    assert set(context["candidates"][0]) == {"article_id", "title", "confidence"}
+    assert context["candidates"][0]["confidence"].endswith(" %")
     assert context["answers"] == {}
     await citizen.close()
 

@@ -94,7 +94,9 @@ def handoff_context(conversation: Conversation, session: BotSession, *, reason: 
         "reason": reason,
         "language": language,
         "transcript": transcript(conversation),
-        "candidates": [{"article_id": c["article_id"], "title": c["title"], "score": c["score"]}
+        # The calibrated probability is what an agent can read ("72 % likely"); raw scores mean nothing to people.
+        "candidates": [{"article_id": c["article_id"], "title": c["title"],
+                        "confidence": f"{round(100 * float(c.get('probability', 0.0)))} %"}
                        for c in candidates],
         "answers": dict(session.answers),
         "flow": session.flow_slug,

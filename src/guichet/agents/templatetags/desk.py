@@ -33,6 +33,11 @@ CONTEXT_LABELS = {
     "transcript": _("Conversation with the virtual agent"),
     "flow": _("Guided dialogue"),
     "handed_off_at": _("Handed off at"),
+    "article_id": _("Article"),
+    "title": _("Title"),
+    "confidence": _("Confidence"),
+    "score": _("Score"),
+    "follow_up": _("Follow-up"),
 }
 
 # Why the virtual agent handed off (codes written by guichet.bot); unknown codes are shown humanised.
