@@ -13,6 +13,10 @@ from __future__ import annotations
 import os
 import sys
 
+# One BLAS thread: numpy's OpenBLAS threads otherwise compete with the embedding engine for the cores and
+# double a virtual-agent turn (docs/virtual-agent.md). Must be set before numpy is first imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)

@@ -2,6 +2,10 @@
 
 import os
 
+# One BLAS thread: numpy's OpenBLAS threads otherwise compete with the embedding engine for the cores and
+# double a virtual-agent turn (docs/virtual-agent.md). Must be set before numpy is first imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guichet.settings")
 
 from django.core.asgi import get_asgi_application  # noqa: E402
