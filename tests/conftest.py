@@ -10,6 +10,16 @@ os.environ.setdefault("GUICHET_RATE_LIMIT_MESSAGES", "1000")
 
 
 @pytest.fixture(autouse=True)
+def _bot_answers_inline(settings):
+    """The virtual agent answers within the request in tests, whatever the database/Redis path.
+
+    At scale (GUICHET_REDIS_URL set) it answers from a background job instead; tests of that path set
+    GUICHET_BOT_INLINE = False themselves and run the jobs (tests/bot/test_dialogue_edges.py).
+    """
+    settings.GUICHET_BOT_INLINE = True
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
 
