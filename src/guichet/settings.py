@@ -193,6 +193,8 @@ GUICHET_CHANNEL_ADAPTERS = {
 GUICHET_TRANSLATOR = os.environ.get("GUICHET_TRANSLATOR", "none")  # "none" or "libretranslate"
 GUICHET_LIBRETRANSLATE_URL = os.environ.get("GUICHET_LIBRETRANSLATE_URL", "")
 GUICHET_LIBRETRANSLATE_API_KEY = os.environ.get("GUICHET_LIBRETRANSLATE_API_KEY", "")
+# A slow translator must not hold a conversation: past this, the message goes through untranslated with a notice.
+GUICHET_TRANSLATION_TIMEOUT_S = float(os.environ.get("GUICHET_TRANSLATION_TIMEOUT_S", "3"))
 
 LOGGING = {
     "version": 1,
