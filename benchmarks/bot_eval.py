@@ -31,8 +31,9 @@ from guichet.bot.nlp.datasets import (  # noqa: E402
 from guichet.bot.nlp.embeddings import E5Embedder, get_embedder  # noqa: E402
 from guichet.bot.nlp.evaluate import format_metrics, run_eval  # noqa: E402
 from guichet.bot.nlp.retrieval import ArticleVersion, IndexedArticle, KnowledgeIndex, decide  # noqa: E402
+from guichet.core.paths import shared_data_dir
 
-DATA = Path("/work/shared/data")
+DATA = shared_data_dir()
 REPOSITORY = Path(__file__).resolve().parent.parent
 CACHE = Path.home() / ".cache" / "guichet" / "bot_eval_kb_embeddings.npz"
 SYNTHETIC_ARTICLES = 10_000

@@ -25,9 +25,10 @@ from guichet.bot.nlp.retrieval import (
     decide,
     split_passages,
 )
+from guichet.core.paths import shared_data_dir
 
 FIXTURES = Path(__file__).parent / "fixtures"
-BANKING77_TRAIN = Path("/work/shared/data/banking77/train.csv")
+BANKING77_TRAIN = shared_data_dir() / "banking77" / "train.csv"
 
 
 @pytest.fixture(scope="module")

@@ -29,8 +29,9 @@ from guichet.bot.nlp.datasets import (
 )
 from guichet.bot.nlp.embeddings import E5Embedder, get_embedder
 from guichet.bot.nlp.retrieval import WEIGHTS, KnowledgeIndex, signal_units
+from guichet.core.paths import shared_data_dir
 
-DATA = Path("/work/shared/data")
+DATA = shared_data_dir()
 REPOSITORY = Path(__file__).resolve().parents[4]
 CACHE = Path.home() / ".cache" / "guichet" / "tuning_embeddings.npz"
 SIGNALS = ("classifier", "centroid", "knn", "lexical", "answer_lexical", "answer")

@@ -12,12 +12,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from guichet.core.paths import shared_data_dir
 from guichet.knowledge import formats
 from guichet.knowledge.actions import export_records, import_articles
 
 EXIT_BAD_ROWS = 2
-DEFAULT_BANKING77 = "/work/shared/data/banking77/train.csv"
-DEFAULT_COVID_FAQ = "/work/shared/data/fr_gov_covid_faq/faq.json"
+DEFAULT_BANKING77 = str(shared_data_dir() / "banking77" / "train.csv")
+DEFAULT_COVID_FAQ = str(shared_data_dir() / "fr_gov_covid_faq" / "faq.json")
 
 
 class Progress:
