@@ -33,10 +33,14 @@ class BM25Index:
     def __len__(self) -> int:
         return len(self._lengths)
 
-    def add(self, key: Hashable, text: str) -> None:
+    def add(self, key: Hashable, text: str, language: str | None = None) -> None:
         """Index `text` under `key`, replacing any previous document with that key."""
+        self.add_terms(key, tokens(text, language))
+
+    def add_terms(self, key: Hashable, terms: Iterable[str]) -> None:
+        """Index already tokenised `terms` (a document mixing languages is tokenised part by part)."""
         self.remove(key)
-        counts = Counter(tokens(text))
+        counts = Counter(terms)
         self._lengths[key] = sum(counts.values())
         self._total_length += self._lengths[key]
         for term, count in counts.items():
@@ -70,9 +74,9 @@ class BM25Index:
         count = len(self._lengths)
         return math.log(1.0 + (count - document_frequency + 0.5) / (document_frequency + 0.5))
 
-    def search(self, text: str) -> dict[Hashable, float]:
+    def search(self, text: str, language: str | None = None) -> dict[Hashable, float]:
         """Normalised score of every document sharing at least one term with `text`."""
-        query_terms = set(tokens(text))
+        query_terms = set(tokens(text, language))
         if not query_terms or not self._lengths:
             return {}
         average_length = self._total_length / len(self._lengths) or 1.0
@@ -126,10 +130,10 @@ class FrozenBM25:
         self._k1 = k1
         self._count = count
 
-    def scores(self, text: str) -> np.ndarray:
+    def scores(self, text: str, language: str | None = None) -> np.ndarray:
         """(size,) normalised scores in [0, 1]; zeros for documents sharing no term with `text`."""
         result = np.zeros(self.size, dtype=np.float32)
-        query_terms = set(tokens(text))
+        query_terms = set(tokens(text, language))
         if not query_terms or not self._count:
             return result
         ceiling = 0.0

@@ -1,16 +1,28 @@
 """Text normalisation shared by the lexical index and the evaluation loaders.
 
-Accent folding and a deliberately light stemmer: the lexical side only has to catch shared words
-("renouvellement" / "renouveler", "cards" / "card"); meaning is the dense side's job.
+Accent folding and stemming so the lexical side catches shared words ("vaccination" / "vacciner",
+"cards" / "card"); meaning is the dense side's job. When the language of a text is known, the Snowball
+stemmer of that language is used (pure Python, `snowballstemmer`); otherwise a light suffix stripper that
+is safe on both English and French. Snowball stems the accented word and the stem is folded afterwards,
+because its French rules read accents ("démission" and "démissionner" meet only that way).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
+import snowballstemmer
+
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
 _TOKEN = re.compile(r"[a-z0-9]+")
+_WORD = re.compile(r"[^\W_]+")  # letters (accents included) and digits
+# ISO 639-1 code -> Snowball algorithm name, for the languages a knowledge base is likely to hold.
+SNOWBALL_LANGUAGES = {
+    "en": "english", "fr": "french", "es": "spanish", "pt": "portuguese", "it": "italian", "de": "german",
+    "nl": "dutch", "ar": "arabic",
+}
 # French elisions are glued to the next word ("l'attestation", "qu'il"); drop the elided article.
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)'")
 
@@ -52,10 +64,28 @@ def stem(word: str) -> str:
     return word
 
 
-def tokens(text: str) -> list[str]:
-    """Folded, elision-free, stop-word-free, stemmed tokens."""
-    folded = _ELISION.sub(" ", fold(text))
-    return [stem(word) for word in _TOKEN.findall(folded) if word not in STOPWORDS]
+@functools.lru_cache(maxsize=16)
+def _snowball(language: str) -> snowballstemmer.stemmer | None:
+    algorithm = SNOWBALL_LANGUAGES.get(language)
+    return snowballstemmer.stemmer(algorithm) if algorithm else None
+
+
+@functools.lru_cache(maxsize=65536)
+def _snowball_stem(language: str, word: str) -> str:
+    stemmer = _snowball(language)
+    return fold(stemmer.stemWord(word)) if stemmer else stem(fold(word))
+
+
+def tokens(text: str, language: str | None = None) -> list[str]:
+    """Folded, elision-free, stop-word-free, stemmed tokens (Snowball when `language` has a stemmer)."""
+    if language is None or _snowball(language) is None:
+        folded = _ELISION.sub(" ", fold(text))
+        return [stem(word) for word in _TOKEN.findall(folded) if word not in STOPWORDS]
+    lowered = _ELISION.sub(" ", text.translate(_APOSTROPHES).lower())
+    return [
+        _snowball_stem(language, word) for word in _WORD.findall(lowered)
+        if fold(word) not in STOPWORDS
+    ]
 
 
 def normalise_question(text: str) -> str:
