@@ -164,7 +164,9 @@ def test_answer_passages_raise_an_article_whose_title_shares_nothing_with_the_qu
         return candidates[0].score - waste.score, decide(candidates).kind
 
     with_answers, decision = gap_to_leader()
-    monkeypatch.setitem(retrieval.WEIGHTS, "answer", 0.0)
+    for profile in retrieval.WEIGHT_PROFILES.values():  # every answer-side signal off
+        for signal in ("answer", "entry", "answer_lexical"):
+            monkeypatch.setitem(profile, signal, 0.0)
     without_answers, _ = gap_to_leader()
     assert with_answers < without_answers
     assert decision == "handoff"  # never a confident wrong answer
@@ -186,5 +188,54 @@ def test_banking77_validation_split_never_reuses_knowledge_base_phrasings():
     validation = banking77_validation(BANKING77_TRAIN)
     assert len(shots) <= 77 * BANKING77_SHOTS
     assert len(validation) == 77 * 10
+    assert len(banking77_validation(BANKING77_TRAIN, per_intent=25)) == 77 * 25  # the tuning split
     assert not shots & {query.text for query in validation}
     assert [query.text for query in banking77_validation(BANKING77_TRAIN)] == [query.text for query in validation]
+
+
+# --- Snowball stemming, weight profiles, discriminant, entries --------------------------------------------
+
+def test_lexical_matching_stems_in_the_text_language():
+    from guichet.bot.nlp.text import tokens
+
+    assert tokens("hôpitaux", "fr") == tokens("Hôpital", "fr") == ["hopital"]
+    assert tokens("hôpitaux") != tokens("hôpital")  # what the light stemmer misses
+    assert tokens("applied policies", "en") == tokens("apply policy", "en")
+    assert tokens("rembourser", "fr") == tokens("remboursements", "fr")
+    assert tokens("L'attestation de déplacement", "fr") == ["attest", "deplac"]  # elision, stop word, accents
+    assert tokens("the card", "xx") == tokens("the card")  # no stemmer for the language: the light one
+
+
+def test_bm25_query_and_documents_are_stemmed_in_their_own_language():
+    lexical = BM25Index()
+    lexical.add("hospital", "L'hôpital est-il saturé ?", "fr")
+    lexical.add("rent", "Dois-je payer mon loyer ?", "fr")
+    assert set(lexical.search("visites dans les hôpitaux", "fr")) == {"hospital"}
+    assert lexical.search("visites dans les hôpitaux") == {}  # query stemmed without its language: no meeting
+
+
+def test_weight_profile_follows_how_phrasing_rich_the_articles_are():
+    rich = retrieval.profile_weights(np.array([11, 11, 11]))
+    single = retrieval.profile_weights(np.array([1, 1, 1]))
+    assert rich == retrieval.WEIGHT_PROFILES["phrasings"]
+    assert single == retrieval.WEIGHT_PROFILES["single_question"]
+    half = retrieval.profile_weights(np.array([11, 1]))
+    for name, weight in half.items():
+        assert weight == pytest.approx((rich[name] + single[name]) / 2)
+
+
+def test_discriminant_matches_its_direct_formula(index):
+    scorer = index._ensure_scorer()
+    query = index.embedder.embed(["how do I renew my passport"], is_query=True)[0]
+    parts = scorer.components(query, "how do I renew my passport", "en")
+    weights, bias = retrieval._shrinkage_lda(
+        (scorer.vectors - scorer.mean).astype(np.float64), scorer.row_article, scorer.segment_starts)
+    assert np.allclose(parts["lda"], weights @ (query - scorer.mean) + bias, atol=1e-3)
+
+
+def test_entry_is_the_question_then_the_answer_opening_cut_at_a_word():
+    version = ArticleVersion("Can I resign?", answer="Yes. " + "word " * 400)
+    text = retrieval.entry_text(version)
+    assert text.startswith("Can I resign?\nYes. word")
+    assert len(text) <= len("Can I resign?\n") + retrieval.ENTRY_CHARACTERS and text.endswith("word")
+    assert retrieval.entry_text(ArticleVersion("", phrasings=("a phrasing",))) == ""

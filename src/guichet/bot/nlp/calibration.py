@@ -12,8 +12,10 @@ instead. The probability is a logistic regression over three features of a candi
 It is fitted on the knowledge base's own phrasings: a held-out fold of phrasings is searched against an
 index built from the rest; a hit on the phrasing's own article is a positive. A phrasing whose article has
 no other phrasing left cannot be found, which gives realistic "not in the knowledge base" negatives.
-The fit is regularised towards `PRIOR` so a ten-article knowledge base still gets sensible numbers, and
-falls back to `PRIOR` when the held-out fold has fewer than ten hits or ten misses.
+The fit is regularised towards a reference calibration so a ten-article knowledge base still gets sensible
+numbers, and falls back to it when the held-out fold has fewer than ten hits or ten misses — always the case
+for a FAQ with one question per article, where no phrasing can be held out. The reference mixes two fits,
+as the fusion weights do (retrieval.profile_weights): one on a phrasing-rich base, one on a FAQ.
 """
 
 from __future__ import annotations
@@ -24,9 +26,15 @@ import numpy as np
 
 FEATURES = ("similarity", "lexical", "margin")
 # Coefficients (bias first) fitted the same way on the BANKING77 few-shot knowledge base (with titles,
-# fusion weights of retrieval.WEIGHTS as of the validation-only tuning); used as the centre of the
+# fusion weights of retrieval.WEIGHT_PROFILES as of the validation-only tuning); used as the centre of the
 # regularisation so small knowledge bases inherit a sane shape. Refit whenever the fusion changes.
-PRIOR = np.array([-1.48, 0.72, 2.07, 0.86])
+# Single-question FAQ: fitted on tests/bot/fixtures/fr_covid_dev_queries.csv (validation queries, out-of-scope
+# ones included as misses) with the single-question weights, by `python -m guichet.bot.nlp.tuning`.
+PRIORS = {
+    "phrasings": np.array([-1.38, 0.94, 2.12, 0.82]),
+    "single_question": np.array([-1.43, 1.13, 2.51, 1.41]),
+}
+PRIOR = PRIORS["phrasings"]
 SIMILARITY_CENTRE = 0.9
 SIMILARITY_SCALE = 0.05
 PRIOR_STRENGTH = 100.0
@@ -44,11 +52,18 @@ class Calibrator:
         return 1.0 / (1.0 + np.exp(-np.clip(logits, -40, 40)))
 
 
-def default_calibrator() -> Calibrator:
-    return Calibrator(PRIOR.copy(), 0)
+def reference_coefficients(richness: float = 1.0) -> np.ndarray:
+    """The reference calibration for a base `richness` phrasing-rich (1: all articles, 0: none)."""
+    return richness * PRIORS["phrasings"] + (1.0 - richness) * PRIORS["single_question"]
 
 
-def fit_calibrator(features: np.ndarray, correct: np.ndarray, iterations: int = 50) -> Calibrator:
+def default_calibrator(richness: float = 1.0) -> Calibrator:
+    return Calibrator(reference_coefficients(richness), 0)
+
+
+def fit_calibrator(
+    features: np.ndarray, correct: np.ndarray, iterations: int = 50, richness: float = 1.0,
+) -> Calibrator:
     """Maximum a-posteriori logistic regression (Newton steps), Gaussian prior centred on PRIOR.
 
     Without at least MIN_EACH_OUTCOME hits and misses the data cannot say where the boundary lies (a base
@@ -56,15 +71,16 @@ def fit_calibrator(features: np.ndarray, correct: np.ndarray, iterations: int = 
     """
     hits = int(correct.sum())
     if hits < MIN_EACH_OUTCOME or len(correct) - hits < MIN_EACH_OUTCOME:
-        return default_calibrator()
+        return default_calibrator(richness)
+    centre = reference_coefficients(richness)
     design = np.hstack([np.ones((len(features), 1)), features.astype(np.float64)])
     labels = correct.astype(np.float64)
     # Start from zero, not from the prior: Newton steps from a saturated start overshoot.
-    weights = np.zeros_like(PRIOR)
+    weights = np.zeros_like(centre)
     penalty = PRIOR_STRENGTH * np.eye(len(weights)) / 100.0
     for _ in range(iterations):
         predicted = 1.0 / (1.0 + np.exp(-np.clip(design @ weights, -40, 40)))
-        gradient = design.T @ (predicted - labels) + penalty @ (weights - PRIOR)
+        gradient = design.T @ (predicted - labels) + penalty @ (weights - centre)
         hessian = (design * (predicted * (1 - predicted))[:, None]).T @ design + penalty
         step = np.linalg.solve(hessian, gradient)
         step *= min(1.0, 2.0 / max(np.abs(step).max(), 1e-12))  # damped: at most 2 per coefficient

@@ -170,7 +170,7 @@ def banking77_validation(
         by_intent[intent].append(text)
     kb_generator = random.Random(BANKING77_SEED)
     validation_generator = random.Random(BANKING77_VALIDATION_SEED)
-    queries = []
+    queries: list[LabelledQuery] = []
     for intent in sorted(by_intent):
         texts = list(by_intent[intent])
         kb_generator.shuffle(texts)  # the same draw as banking77_kb, so the shots are excluded exactly

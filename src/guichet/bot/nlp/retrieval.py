@@ -29,25 +29,63 @@ from guichet.bot.nlp.calibration import (
     fit_calibrator,
 )
 from guichet.bot.nlp.embeddings import Embedder, get_embedder
+from guichet.bot.nlp.text import tokens
 
 KNN_TEMPERATURE = 0.02
 PASSAGE_TEMPERATURE = 0.02
-# Fusion weights of the standardised signals. Tuned ONLY on validation data (BANKING77 training rows that
-# are not in the 10-shot knowledge base, and tests/bot/fixtures/fr_covid_dev_queries.csv) by
-# `python -m guichet.bot.nlp.tuning`; never on BANKING77 test.csv or the measured French paraphrases.
-WEIGHTS = {
-    "classifier": 1.0,  # softmax on the knowledge base's phrasings (prototypes when large)
-    "centroid": 0.25,  # cosine with the article's centred mean phrasing (nearest class mean)
-    "knn": 0.5,  # soft maximum of the cosine with the article's titles/phrasings
-    "lexical": 4.0,  # BM25 over titles and phrasings (raw, in [0, 1])
-    "answer_lexical": 0.0,  # BM25 over title + answer text (raw; no gain on the validation sets)
-    "answer": 0.3,  # soft maximum of the query-to-passage cosine over the answer's passages
+# Fusion weights of the standardised signals, one profile per shape of knowledge base: which evidence is
+# reliable depends on it. Articles with many phrasings (an intent-style base such as BANKING77) are best
+# told apart by a classifier trained on those phrasings; articles with one official question and a long
+# answer (a FAQ) need the answer's words and the question read together with its answer. A base's weights
+# mix the two profiles by how phrasing-rich its articles are (`profile_weights`). Tuned ONLY on validation
+# data (BANKING77 training rows that are not in the 10-shot knowledge base for the first profile,
+# tests/bot/fixtures/fr_covid_dev_queries.csv for the second) by `python -m guichet.bot.nlp.tuning`; never on
+# BANKING77 test.csv or the measured French paraphrases.
+WEIGHT_PROFILES = {
+    "phrasings": {
+        "classifier": 1.0,  # softmax on the knowledge base's phrasings (prototypes when large)
+        "centroid": 0.0,  # cosine with the article's centred mean phrasing (nearest class mean)
+        "knn": 0.1,  # soft maximum of the cosine with the article's titles/phrasings
+        "lexical": 4.0,  # BM25 over titles and phrasings (raw, in [0, 1])
+        "answer_lexical": 0.5,  # BM25 over titles + answer texts (raw, in [0, 1])
+        "answer": 0.0,  # soft maximum of the query-to-passage cosine over the answer's passages
+        "entry": 0.0,  # query-to-passage cosine with "question + answer opening" (`entry_text`)
+        "lda": 0.5,  # shrinkage linear discriminant over the phrasings
+    },
+    "single_question": {
+        "classifier": 1.0,  # with one question per article: the centred cosine with that question
+        "centroid": 0.0,
+        "knn": 0.0,
+        "lexical": 1.0,
+        "answer_lexical": 2.0,
+        "answer": 0.6,
+        "entry": 0.25,
+        "lda": 0.0,
+    },
 }
+# An article counts fully as phrasing-rich from this many questions (title + phrasings); one question: none.
+PHRASING_RICH_ROWS = 5
+
+
+def phrasing_richness(rows_per_article: np.ndarray) -> float:
+    """0 for a base of one question per article, 1 when every article has PHRASING_RICH_ROWS or more."""
+    if not len(rows_per_article):
+        return 0.0
+    return float(np.clip((rows_per_article - 1) / (PHRASING_RICH_ROWS - 1), 0.0, 1.0).mean())
+
+
+def profile_weights(rows_per_article: np.ndarray) -> dict[str, float]:
+    """Fusion weights for a base whose articles have `rows_per_article` questions each."""
+    richness = phrasing_richness(rows_per_article)
+    phrasings, single = WEIGHT_PROFILES["phrasings"], WEIGHT_PROFILES["single_question"]
+    return {name: richness * phrasings[name] + (1 - richness) * single[name] for name in phrasings}
 PASSAGE_CHARACTERS = 500  # answers are split at sentence ends into passages of about this size
+ENTRY_CHARACTERS = 600  # answer opening embedded together with the question as one "entry" passage
 MAX_PASSAGES = 4  # per language version: bounds indexing cost on long answers (the opening carries the topic)
 # Softmax training costs rows x articles x epochs; above this product use prototypes instead.
 CLASSIFIER_BUDGET = 150_000
 CLASSIFIER_EPOCHS = 300
+LDA_SHRINKAGE = 0.5  # share of the identity in the discriminant's covariance (chosen on validation data)
 CALIBRATION_FOLD = 5
 CALIBRATION_MAX_QUERIES = 400
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
@@ -100,7 +138,7 @@ class Candidate:
 class Thresholds:
     """Defaults favour honesty: a wrong official answer is worse than a hand-off to a person."""
 
-    answer: float = 0.80  # answer alone only when at least this likely to be right
+    answer: float = 0.90  # answer alone only when at least this likely to be right (chosen on validation data)
     clarify: float = 0.35  # below this for the best candidate: hand off
     clarify_candidate: float = 0.15  # a candidate is offered in a clarifying question only above this
     max_clarify: int = 3
@@ -136,6 +174,7 @@ def decide(candidates: Sequence[Candidate], thresholds: Thresholds = DEFAULT_THR
 class _Row:
     language: str
     text: str
+    terms: list[str] = field(default_factory=list)  # stemmed in the row's own language, for BM25
 
 
 @dataclass
@@ -144,7 +183,8 @@ class _StoredArticle:
     vectors: np.ndarray
     rows: list[_Row]
     passages: np.ndarray  # (passages, dim) e5 passage embeddings of the answers; may have no rows
-    answer_text: str  # titles and answers of every version, for the answer-side BM25
+    entries: np.ndarray  # (versions, dim) e5 passage embedding of each version's title + answer opening
+    answer_terms: list[str]  # titles and answers of every version, each stemmed in its language
 
 
 def _unit(matrix: np.ndarray) -> np.ndarray:
@@ -155,6 +195,28 @@ def _unit(matrix: np.ndarray) -> np.ndarray:
 def _standardise(scores: np.ndarray) -> np.ndarray:
     spread = scores.std()
     return (scores - scores.mean()) / spread if spread > 1e-9 else np.zeros_like(scores)
+
+
+def _shrinkage_lda(centred: np.ndarray, labels: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Linear discriminant with a covariance shrunk towards the identity: (weights, bias) per article.
+
+    Directions in which an article's phrasings vary among themselves (wording, length) count less than the
+    directions separating articles. The pooled within-article covariance is estimated from every article with
+    several phrasings; with too few such rows it is all shrinkage (nearest mean by Euclidean distance).
+    """
+    counts = np.diff(np.append(starts, len(centred)))
+    means = np.add.reduceat(centred, starts, axis=0) / counts[:, None]
+    residuals = centred - means[labels]
+    dim = centred.shape[1]
+    degrees = len(centred) - len(starts)
+    scatter = residuals.T @ residuals / degrees if degrees > 0 else np.zeros((dim, dim))
+    level = float(np.trace(scatter)) / dim if degrees > dim // 4 else 0.0
+    if level <= 0:
+        scatter, level = np.zeros((dim, dim)), 1.0
+    covariance = (1 - LDA_SHRINKAGE) * scatter + LDA_SHRINKAGE * level * np.eye(dim)
+    weights = np.linalg.solve(covariance, means.T).T
+    bias = -0.5 * np.einsum("ij,ij->i", weights, means)
+    return weights.astype(np.float32), bias.astype(np.float32)
 
 
 def _train_softmax(features: np.ndarray, labels: np.ndarray, classes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -195,6 +257,19 @@ def split_passages(answer: str) -> list[str]:
     return passages
 
 
+def entry_text(version: ArticleVersion) -> str:
+    """The article as e5 expects a retrieval passage: its question, then the opening of its answer.
+
+    A citizen's question often matches neither the official question's wording nor any one answer passage
+    alone; the pair read together is what e5 was trained to retrieve (on the French FAQ validation queries,
+    this one signal ranks the right article first more often than any other single signal).
+    """
+    answer = version.answer.strip()
+    if len(answer) > ENTRY_CHARACTERS:
+        answer = answer[:ENTRY_CHARACTERS].rsplit(" ", 1)[0]
+    return f"{version.title.strip()}\n{answer}".strip()
+
+
 def _soft_max_pool(similarity: np.ndarray, starts: np.ndarray, temperature: float) -> np.ndarray:
     """Per segment, a smooth maximum of `similarity` (log-sum-exp); segments must be non-empty."""
     pooled = np.add.reduceat(np.exp((similarity - 1.0) / temperature), starts)
@@ -212,37 +287,52 @@ class _Scorer:
     answer_lexical: FrozenBM25  # titles and answers, keyed by article position
     passages: np.ndarray  # (passages, dim) answer passages of the articles that have any
     passage_article: np.ndarray  # (passages,) article position of each passage (grouped, ascending)
+    entries: np.ndarray  # (entries, dim) title + answer opening, one per language version
+    entry_article: np.ndarray  # (entries,) article position of each entry (grouped, ascending)
     mean: np.ndarray = field(init=False)
     centroids: np.ndarray = field(init=False)
     class_weights: np.ndarray = field(init=False)
     class_bias: np.ndarray = field(init=False)
+    lda_bias: np.ndarray = field(init=False)
     passage_starts: np.ndarray = field(init=False)
     passage_owners: np.ndarray = field(init=False)
+    entry_starts: np.ndarray = field(init=False)
+    entry_owners: np.ndarray = field(init=False)
+    weights: dict = field(init=False)  # fusion weights for this base's shape (`profile_weights`)
+    richness: float = field(init=False)  # `phrasing_richness` of the base
     dense: np.ndarray = field(init=False)  # every dense scorer stacked: one matrix product per turn
     offsets: dict = field(init=False)
 
     def __post_init__(self) -> None:
+        rows_per_article = np.diff(np.append(self.segment_starts, len(self.vectors)))
+        self.weights = profile_weights(rows_per_article)
+        self.richness = phrasing_richness(rows_per_article)
         self.mean = self.vectors.mean(axis=0)
         centred = _unit(self.vectors - self.mean)
         articles = len(self.segment_starts)
         self.centroids = _unit(np.add.reduceat(centred, self.segment_starts, axis=0))
-        blocks = {"rows": self.vectors, "centroids": self.centroids, "passages": self.passages}
+        lda_weights, lda_bias = _shrinkage_lda(
+            (self.vectors - self.mean).astype(np.float64), self.row_article, self.segment_starts)
+        blocks = {
+            "rows": self.vectors, "centroids": self.centroids, "passages": self.passages,
+            "entries": self.entries, "lda": lda_weights,
+        }
         if len(self.vectors) * articles <= CLASSIFIER_BUDGET and articles > 1:
             self.class_weights, self.class_bias = _train_softmax(centred, self.row_article, articles)
             blocks["classifier"] = self.class_weights
         else:  # large bases: the centroids are the classifier (prototypes, no training)
             self.class_weights = self.centroids
             self.class_bias = np.zeros(articles, dtype=np.float32)
-        owners, starts = np.unique(self.passage_article, return_index=True)
-        self.passage_owners, self.passage_starts = owners, starts
+        self.passage_owners, self.passage_starts = np.unique(self.passage_article, return_index=True)
+        self.entry_owners, self.entry_starts = np.unique(self.entry_article, return_index=True)
         self.dense = np.ascontiguousarray(np.vstack(list(blocks.values())), dtype=np.float32)
         self.offsets, cursor = {}, 0
         for name, block in blocks.items():
             self.offsets[name] = (cursor, cursor + len(block))
             cursor += len(block)
         # Keep views into the stacked matrix rather than second copies (tens of MB for 10,000 articles).
-        self.vectors, self.centroids, self.passages = (
-            self.dense[slice(*self.offsets[name])] for name in ("rows", "centroids", "passages"))
+        self.vectors, self.centroids, self.passages, self.entries = (
+            self.dense[slice(*self.offsets[name])] for name in ("rows", "centroids", "passages", "entries"))
         if "classifier" in self.offsets:
             self.class_weights = self.dense[slice(*self.offsets["classifier"])]
         else:
@@ -251,6 +341,21 @@ class _Scorer:
         # one product with the raw query.
         self._centroid_offset = self.centroids @ self.mean
         self._classifier_offset = self.class_weights @ self.mean
+        # The discriminant is linear in the centred query: w . (q - mean) + b = w . q + (b - w . mean).
+        self.lda_bias = lda_bias - self._block_matrix("lda") @ self.mean
+
+    def _pooled(self, products: np.ndarray, name: str, starts: np.ndarray, owners: np.ndarray) -> np.ndarray:
+        """Per article, the soft maximum over its passages of one kind (`owners`: articles having any)."""
+        result = np.zeros(self.article_count, dtype=np.float32)
+        if len(starts):
+            pooled = _soft_max_pool(self._block(products, name), starts, PASSAGE_TEMPERATURE)
+            # Articles without such a passage get the base's lowest score, not an artificial zero.
+            result[:] = pooled.min()
+            result[owners] = pooled
+        return result
+
+    def _block_matrix(self, name: str) -> np.ndarray:
+        return self.dense[slice(*self.offsets[name])]
 
     @property
     def article_count(self) -> int:
@@ -260,7 +365,7 @@ class _Scorer:
         start, end = self.offsets[name]
         return products[start:end]
 
-    def components(self, query_vector: np.ndarray, query_text: str) -> dict[str, np.ndarray]:
+    def components(self, query_vector: np.ndarray, query_text: str, language: str | None = None) -> dict[str, np.ndarray]:
         """Every raw signal for every article: one matrix product, then BM25 over posting lists."""
         products = self.dense @ query_vector
         row_similarity = self._block(products, "rows")
@@ -271,27 +376,24 @@ class _Scorer:
             classifier = classifier + self.class_bias
         else:
             classifier = centroid
-        answer = np.zeros(self.article_count, dtype=np.float32)
-        if len(self.passages):
-            passage_similarity = self._block(products, "passages")
-            pooled = _soft_max_pool(passage_similarity, self.passage_starts, PASSAGE_TEMPERATURE)
-            # Articles without an answer get the base's lowest passage score, not an artificial zero.
-            answer[:] = pooled.min()
-            answer[self.passage_owners] = pooled
         return {
             "row_similarity": row_similarity,
             "knn": _soft_max_pool(row_similarity, self.segment_starts, KNN_TEMPERATURE),
             "classifier": classifier,
             "centroid": centroid,
-            "lexical": self.lexical.scores(query_text),
-            "answer_lexical": self.answer_lexical.scores(query_text),
-            "answer": answer,
+            "lexical": self.lexical.scores(query_text, language),
+            "answer_lexical": self.answer_lexical.scores(query_text, language),
+            "answer": self._pooled(products, "passages", self.passage_starts, self.passage_owners),
+            "entry": self._pooled(products, "entries", self.entry_starts, self.entry_owners),
+            "lda": self._block(products, "lda") + self.lda_bias,
         }
 
-    def signals(self, query_vector: np.ndarray, query_text: str) -> tuple[np.ndarray, ...]:
+    def signals(
+        self, query_vector: np.ndarray, query_text: str, language: str | None = None,
+    ) -> tuple[np.ndarray, ...]:
         """(fused, knn similarity, lexical, row similarities) for every article."""
-        parts = self.components(query_vector, query_text)
-        fused = fuse(parts, WEIGHTS)
+        parts = self.components(query_vector, query_text, language)
+        fused = fuse(parts, self.weights)
         return fused, parts["knn"], parts["lexical"], parts["row_similarity"]
 
 
@@ -315,8 +417,11 @@ def fuse(parts: Mapping[str, np.ndarray], weights: Mapping[str, float]) -> np.nd
     return fused
 
 
-def _answer_text(article: IndexedArticle) -> str:
-    return " ".join(f"{version.title} {version.answer}" for version in article.versions.values())
+def _answer_terms(article: IndexedArticle) -> list[str]:
+    return [
+        term for language, version in article.versions.items()
+        for term in tokens(f"{version.title} {version.answer}", language)
+    ]
 
 
 def _margin_features(fused: np.ndarray, knn: np.ndarray, lexical: np.ndarray, top: np.ndarray) -> np.ndarray:
@@ -368,15 +473,15 @@ class KnowledgeIndex:
         prepared = [(article, self._rows_of(article)) for article in articles]
         texts = [row.text for _, rows in prepared for row in rows]
         vectors = self.embedder.embed(texts, is_query=True) if texts else np.zeros((0, 0), np.float32)
-        passages = self._passage_vectors(articles)
+        passages, entries = self._passage_vectors(articles)
         with self._lock:
             cursor = 0
-            for (article, rows), article_passages in zip(prepared, passages, strict=True):
+            for (article, rows), article_passages, article_entries in zip(prepared, passages, entries, strict=True):
                 stored_vectors = vectors[cursor : cursor + len(rows)]
                 cursor += len(rows)
                 if rows:
                     self._articles[article.id] = _StoredArticle(
-                        article, stored_vectors, rows, article_passages, _answer_text(article))
+                        article, stored_vectors, rows, article_passages, article_entries, _answer_terms(article))
                 else:
                     self._articles.pop(article.id, None)
             self._scorer = None
@@ -386,25 +491,30 @@ class KnowledgeIndex:
             if self._articles.pop(article_id, None) is not None:
                 self._scorer = None
 
-    def _passage_vectors(self, articles: Sequence[IndexedArticle]) -> list[np.ndarray]:
-        """Each article's answer passages (every version), embedded with the e5 passage prefix in one batch."""
-        texts_per_article = [
+    def _passage_vectors(self, articles: Sequence[IndexedArticle]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Each article's answer passages and entries (every version), e5 passage prefix, one batch for all."""
+        passages = [
             [passage for version in article.versions.values() for passage in split_passages(version.answer)]
             for article in articles
         ]
-        flat = [text for texts in texts_per_article for text in texts]
+        entries = [
+            [text for version in article.versions.values() if (text := entry_text(version))]
+            for article in articles
+        ]
+        groups = passages + entries
+        flat = [text for texts in groups for text in texts]
         dim = self.embedder.dim
         vectors = self.embedder.embed(flat, is_query=False) if flat else np.zeros((0, dim), np.float32)
         result, cursor = [], 0
-        for texts in texts_per_article:
+        for texts in groups:
             result.append(vectors[cursor : cursor + len(texts)].reshape(len(texts), dim))
             cursor += len(texts)
-        return result
+        return result[: len(articles)], result[len(articles) :]
 
     @staticmethod
     def _rows_of(article: IndexedArticle) -> list[_Row]:
         return [
-            _Row(language, text)
+            _Row(language, text, tokens(text, language))
             for language, version in sorted(article.versions.items())
             for text in dict.fromkeys(version.questions())
         ]
@@ -414,59 +524,68 @@ class KnowledgeIndex:
             if self._scorer is None and self._articles:
                 self._article_ids = sorted(self._articles)
                 self._scorer = self._build_scorer([self._articles[key] for key in self._article_ids], None)
-                if self._calibrate:
-                    self._calibrator = self._fit_calibration()
+                richness = self._scorer.richness
+                self._calibrator = self._fit_calibration(richness) if self._calibrate else default_calibrator(richness)
             return self._scorer
 
     @staticmethod
     def _build_scorer(stored: Sequence[_StoredArticle], keep: Sequence[np.ndarray] | None) -> _Scorer:
         """Scorer over `stored`; `keep[i]` optionally selects which rows of article i to include."""
         blocks, owners, starts, lexical, answer_lexical = [], [], [], BM25Index(), BM25Index()
-        passages, passage_owners = [], []
+        passages, passage_owners, entries, entry_owners = [], [], [], []
+        row_count = 0
         for article_position, item in enumerate(stored):
             selection = keep[article_position] if keep is not None else np.arange(len(item.rows))
-            starts.append(sum(len(block) for block in blocks))
+            starts.append(row_count)
+            row_count += len(selection)
             blocks.append(item.vectors[selection])
             owners.extend([article_position] * len(selection))
-            lexical.add(article_position, " ".join(item.rows[row].text for row in selection))
-            answer_lexical.add(article_position, item.answer_text)
+            lexical.add_terms(article_position, [term for row in selection for term in item.rows[row].terms])
+            answer_lexical.add_terms(article_position, item.answer_terms)
             passages.append(item.passages)
             passage_owners.extend([article_position] * len(item.passages))
+            entries.append(item.entries)
+            entry_owners.extend([article_position] * len(item.entries))
         dim = blocks[0].shape[1] if blocks else 0
+
+        def stacked(vectors: list[np.ndarray], owners_of: list[int]) -> np.ndarray:
+            return np.vstack(vectors) if owners_of else np.zeros((0, dim), np.float32)
+
         return _Scorer(
             np.vstack(blocks), np.asarray(owners), np.asarray(starts),
             lexical.freeze(len(stored)), answer_lexical.freeze(len(stored)),
-            np.vstack(passages) if passage_owners else np.zeros((0, dim), np.float32),
-            np.asarray(passage_owners, dtype=np.int64),
+            stacked(passages, passage_owners), np.asarray(passage_owners, dtype=np.int64),
+            stacked(entries, entry_owners), np.asarray(entry_owners, dtype=np.int64),
         )
 
-    def _fit_calibration(self) -> Calibrator:
+    def _fit_calibration(self, richness: float) -> Calibrator:
         """Search a held-out fold of phrasings against a scorer built without them (see calibration.py)."""
         stored = [self._articles[key] for key in self._article_ids]
         if len(stored) < 2:
-            return default_calibrator()
-        keep, held_out = [], []
+            return default_calibrator(richness)
+        keep: list[np.ndarray] = []
+        held_out: list[tuple[int, np.ndarray, _Row]] = []
         counter = 0
         for article_position, item in enumerate(stored):
             mask = np.ones(len(item.rows), dtype=bool)
             for row in range(len(item.rows)):
                 if counter % CALIBRATION_FOLD == 0 and len(held_out) < CALIBRATION_MAX_QUERIES:
                     mask[row] = False
-                    held_out.append((article_position, item.vectors[row], item.rows[row].text))
+                    held_out.append((article_position, item.vectors[row], item.rows[row]))
                 counter += 1
             keep.append(mask)
         surviving = [position for position, mask in enumerate(keep) if mask.any()]
         if len(surviving) < 2 or not held_out:
-            return default_calibrator()
+            return default_calibrator(richness)
         shadow = self._build_scorer([stored[p] for p in surviving], [np.flatnonzero(keep[p]) for p in surviving])
         shadow_position = {original: new for new, original in enumerate(surviving)}
         features, correct = [], []
-        for article_position, vector, text in held_out:
-            fused, knn, lexical, _ = shadow.signals(vector, text)
+        for article_position, vector, held_row in held_out:
+            fused, knn, lexical, _ = shadow.signals(vector, held_row.text, held_row.language)
             best = int(np.argmax(fused))
             features.append(_margin_features(fused, knn, lexical, np.array([best]))[0])
             correct.append(shadow_position.get(article_position) == best)
-        return fit_calibrator(np.asarray(features), np.asarray(correct, dtype=bool))
+        return fit_calibrator(np.asarray(features), np.asarray(correct, dtype=bool), richness=richness)
 
     def search(self, text: str, language: str, k: int = 3) -> list[Candidate]:
         """Best `k` articles for a citizen's message written in (or to be answered in) `language`."""
@@ -475,7 +594,7 @@ class KnowledgeIndex:
             scorer = self._ensure_scorer()
             if scorer is None:
                 return []
-            fused, knn, lexical, row_similarity = scorer.signals(query_vector, text)
+            fused, knn, lexical, row_similarity = scorer.signals(query_vector, text, language)
             count = min(k, scorer.article_count)
             top = np.argpartition(-fused, count - 1)[:count]
             top = top[np.argsort(-fused[top])]
