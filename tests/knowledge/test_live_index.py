@@ -54,6 +54,19 @@ def test_new_edited_unpublished_and_deleted_articles_reach_the_index(demo_kb):
     assert str(article.pk) not in index.article_ids()
 
 
+def test_an_edited_answer_reaches_the_index(demo_kb):
+    """Answers are indexed too (passages, question + answer entries, BM25): an answer-only edit must resync."""
+    index = get_live_index()
+    article = moose()
+    index.search(QUESTION, "en")
+    stored = index.index._articles[str(article.pk)]
+    assert "servic" in stored.answer_terms
+    article.en_answer = "Moose are welcome on Tuesdays at the riverside office."
+    save_article(article)
+    index.search(QUESTION, "en")
+    assert "riversid" in index.index._articles[str(article.pk)].answer_terms
+
+
 def test_internal_scripts_and_expired_articles_are_never_searched(demo_kb):
     index = get_live_index()
     internal = moose(valid_from=None)

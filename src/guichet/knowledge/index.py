@@ -35,7 +35,8 @@ def indexed_article(article: Article) -> IndexedArticle:
 
 
 def _signature(article: IndexedArticle) -> str:
-    payload = json.dumps([{k: [v.title, list(v.phrasings)] for k, v in article.versions.items()},
+    """Everything the index reads: questions, phrasings and answers (answers feed passages, entries, BM25)."""
+    payload = json.dumps([{k: [v.title, list(v.phrasings), v.answer] for k, v in article.versions.items()},
                           list(article.tags)], sort_keys=True)
     return hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()
 
