@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("guichet.accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the sign-in page's language switch
     path("desk/", include("guichet.agents.urls")),
     path("conversations/", include("guichet.conversations.urls")),
     path("supervisor/", include("guichet.routing.urls")),

@@ -40,6 +40,20 @@ def test_login_page_has_labelled_fields():
     assert 'autocomplete="current-password"' in html
 
 
+def test_sign_in_page_switches_to_the_other_official_language():
+    client = csrf_client()
+    english = client.get("/accounts/login/?next=/desk/", HTTP_ACCEPT_LANGUAGE="en")
+    assert '<html lang="en">' in english.content.decode()
+    assert 'name="language" value="fr" lang="fr">Français</button>' in english.content.decode()
+    token = csrf_token(client, "/accounts/login/")
+    switched = client.post("/i18n/setlang/", {"language": "fr", "next": "/accounts/login/?next=/desk/",
+                                              "csrfmiddlewaretoken": token}, HTTP_ACCEPT_LANGUAGE="en")
+    assert switched.status_code == 302 and switched["Location"] == "/accounts/login/?next=/desk/"
+    french = client.get(switched["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="fr">' in french and "Se connecter" in french
+    assert 'name="language" value="en" lang="en">English</button>' in french
+
+
 def test_agent_signs_in_and_lands_on_the_desk():
     make_agent(username="alice", password=PASSWORD)
     client = csrf_client()
