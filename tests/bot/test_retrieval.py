@@ -99,6 +99,14 @@ def test_decide_clarifies_between_close_candidates():
     assert [c.article_id for c in decision.candidates] == ["a", "b", "c"]
 
 
+def test_decide_asks_between_two_near_equal_candidates_that_together_are_likely():
+    """Each of two tied articles has a low chance of being *the* answer; together they probably hold it."""
+    decision = decide([_candidate("a", 0.24), _candidate("b", 0.23), _candidate("c", 0.01)])
+    assert (decision.kind, [c.article_id for c in decision.candidates]) == ("clarify", ["a", "b"])
+    assert decide([_candidate("a", 0.24), _candidate("b", 0.05)]).kind == "handoff"  # one weak option
+    assert decide([_candidate("a", 0.17), _candidate("b", 0.16)]).kind == "handoff"  # together still unlikely
+
+
 def test_decide_hands_off_when_unsure_or_empty():
     assert decide([_candidate("a", 0.2)]).kind == "handoff"
     assert decide([]).kind == "handoff"
@@ -239,3 +247,86 @@ def test_entry_is_the_question_then_the_answer_opening_cut_at_a_word():
     assert text.startswith("Can I resign?\nYes. word")
     assert len(text) <= len("Can I resign?\n") + retrieval.ENTRY_CHARACTERS and text.endswith("word")
     assert retrieval.entry_text(ArticleVersion("", phrasings=("a phrasing",))) == ""
+
+
+# --- embedding cache bound, companion encoder ----------------------------------------------------------------
+
+def test_embedding_cache_keeps_only_the_most_recent_vectors():
+    from guichet.bot.nlp.embeddings import USEEmbedder
+
+    encoder = USEEmbedder(cache_entries=3)
+    first = encoder.embed(["one", "two"], is_query=True)
+    encoder.embed(["three", "four", "one"], is_query=True)  # "one" used again: it stays, "two" goes
+    kept = encoder.cache_items()
+    assert len(kept) == 3
+    assert encoder._key("one", True) in kept and encoder._key("two", True) not in kept
+    assert np.allclose(encoder.embed(["one"], is_query=True)[0], first[0])
+
+
+def test_companion_signals_join_the_fusion_and_can_be_switched_off(index):
+    from guichet.bot.nlp.embeddings import get_companion_embedder
+
+    assert index.companion is get_companion_embedder() is not None
+    query = "I lost my health card"
+    scorer = index._ensure_scorer()
+    parts = scorer.components(index.embedder.embed([query], is_query=True)[0], query, "en",
+                              index.companion.embed([query], is_query=True)[0])
+    assert all(parts[name].std() > 0 for name in retrieval.COMPANION_SIGNALS)
+    assert index.search(query, "en")[0].article_id == "health-card"
+
+    alone = KnowledgeIndex(embedder=index.embedder, with_companion=False)
+    alone.upsert_many(published_articles(load_kb_file(FIXTURES / "tiny_kb.json")))
+    assert alone.companion is None
+    alone_parts = alone._ensure_scorer().components(
+        alone.embedder.embed([query], is_query=True)[0], query, "en")
+    assert all(not alone_parts[name].any() for name in retrieval.COMPANION_SIGNALS)
+    assert alone.search(query, "en")[0].article_id == "health-card"
+
+
+def test_companion_encoder_off_by_environment(monkeypatch):
+    from guichet.bot.nlp import embeddings
+
+    monkeypatch.setattr(embeddings, "_companion", None)
+    monkeypatch.setattr(embeddings, "_companion_loaded", False)
+    monkeypatch.setenv("GUICHET_BOT_COMPANION_ENCODER", "off")
+    assert embeddings.get_companion_embedder() is None
+
+
+# --- shortlist path of large bases ---------------------------------------------------------------------------
+
+def _tiny_index(monkeypatch, shortlist: int, reference: int) -> KnowledgeIndex:
+    monkeypatch.setattr(retrieval, "EXACT_SEARCH_LIMIT", 3)
+    monkeypatch.setattr(retrieval, "SHORTLIST", shortlist)
+    monkeypatch.setattr(retrieval, "REFERENCE_SAMPLE", reference)
+    knowledge = KnowledgeIndex()
+    knowledge.upsert_many(published_articles(load_kb_file(FIXTURES / "tiny_kb.json")))
+    return knowledge
+
+
+QUESTIONS = ["I lost my health card", "when is the garbage picked up", "renouveler mon passeport",
+             "parking permit for my street", "when are taxes due"]
+
+
+def test_shortlist_path_equals_the_exact_one_when_it_covers_every_article(index, monkeypatch):
+    large = _tiny_index(monkeypatch, shortlist=5, reference=5)  # every article, statistics over all of them
+    scorer = large._ensure_scorer()
+    assert scorer.article_count > retrieval.EXACT_SEARCH_LIMIT
+    for question in QUESTIONS:
+        vector = large.embedder.embed([question], is_query=True)[0]
+        companion = large.companion.embed([question], is_query=True)[0]
+        shortlisted = scorer.signals(vector, question, "en", companion)
+        parts = scorer.components(vector, question, "en", companion)
+        exact = retrieval.fuse(parts, scorer.weights)
+        assert np.allclose(shortlisted[0], exact, atol=1e-4)
+        assert np.allclose(shortlisted[1], parts["knn"], atol=1e-5)
+        assert np.allclose(shortlisted[3], parts["row_similarity"], atol=1e-5)
+
+
+def test_shortlist_path_scores_only_the_shortlist_and_the_reference_sample(monkeypatch):
+    large = _tiny_index(monkeypatch, shortlist=1, reference=2)
+    scorer = large._ensure_scorer()
+    question = "I lost my health card"
+    fused = scorer.signals(large.embedder.embed([question], is_query=True)[0], question, "en",
+                           large.companion.embed([question], is_query=True)[0])[0]
+    assert 1 <= np.isfinite(fused).sum() <= 3
+    assert large.search(question, "en", k=1)[0].article_id == "health-card"

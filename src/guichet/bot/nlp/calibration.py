@@ -31,8 +31,8 @@ FEATURES = ("similarity", "lexical", "margin")
 # Single-question FAQ: fitted on tests/bot/fixtures/fr_covid_dev_queries.csv (validation queries, out-of-scope
 # ones included as misses) with the single-question weights, by `python -m guichet.bot.nlp.tuning`.
 PRIORS = {
-    "phrasings": np.array([-1.38, 0.94, 2.12, 0.82]),
-    "single_question": np.array([-1.43, 1.13, 2.51, 1.41]),
+    "phrasings": np.array([-1.83, 0.81, 1.45, 0.99]),
+    "single_question": np.array([-1.46, 1.24, 2.91, 1.15]),
 }
 PRIOR = PRIORS["phrasings"]
 SIMILARITY_CENTRE = 0.9

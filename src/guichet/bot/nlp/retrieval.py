@@ -28,7 +28,7 @@ from guichet.bot.nlp.calibration import (
     default_calibrator,
     fit_calibrator,
 )
-from guichet.bot.nlp.embeddings import Embedder, get_embedder
+from guichet.bot.nlp.embeddings import Embedder, get_companion_embedder, get_embedder
 from guichet.bot.nlp.text import tokens
 
 KNN_TEMPERATURE = 0.02
@@ -45,22 +45,28 @@ WEIGHT_PROFILES = {
     "phrasings": {
         "classifier": 1.0,  # softmax on the knowledge base's phrasings (prototypes when large)
         "centroid": 0.0,  # cosine with the article's centred mean phrasing (nearest class mean)
-        "knn": 0.1,  # soft maximum of the cosine with the article's titles/phrasings
-        "lexical": 4.0,  # BM25 over titles and phrasings (raw, in [0, 1])
+        "knn": 0.0,  # soft maximum of the cosine with the article's titles/phrasings
+        "lexical": 5.0,  # BM25 over titles and phrasings (raw, in [0, 1])
         "answer_lexical": 0.5,  # BM25 over titles + answer texts (raw, in [0, 1])
         "answer": 0.0,  # soft maximum of the query-to-passage cosine over the answer's passages
         "entry": 0.0,  # query-to-passage cosine with "question + answer opening" (`entry_text`)
         "lda": 0.5,  # shrinkage linear discriminant over the phrasings
+        "use_knn": 0.5,  # the companion encoder (USE multilingual): soft maximum over the phrasings
+        "use_centroid": 0.0,  # its cosine with the article's centred mean phrasing
+        "use_classifier": 0.25,  # its softmax classifier on the phrasings (prototypes when large)
     },
     "single_question": {
         "classifier": 1.0,  # with one question per article: the centred cosine with that question
         "centroid": 0.0,
         "knn": 0.0,
-        "lexical": 1.0,
+        "lexical": 0.0,
         "answer_lexical": 2.0,
         "answer": 0.6,
-        "entry": 0.25,
+        "entry": 0.5,
         "lda": 0.0,
+        "use_knn": 0.0,
+        "use_centroid": 0.25,
+        "use_classifier": 0.0,
     },
 }
 # An article counts fully as phrasing-rich from this many questions (title + phrasings); one question: none.
@@ -86,6 +92,13 @@ MAX_PASSAGES = 4  # per language version: bounds indexing cost on long answers (
 CLASSIFIER_BUDGET = 150_000
 CLASSIFIER_EPOCHS = 300
 LDA_SHRINKAGE = 0.5  # share of the identity in the discriminant's covariance (chosen on validation data)
+# Above this many articles a turn scores every article only with the cheap signals (prototypes, BM25), then
+# computes the others for the best SHORTLIST articles plus a fixed random REFERENCE_SAMPLE of articles, whose
+# values estimate each signal's mean and spread over the whole base (the fusion's units). Below it, every
+# signal is computed for every article (exact).
+EXACT_SEARCH_LIMIT = 2000
+SHORTLIST = 300
+REFERENCE_SAMPLE = 256
 CALIBRATION_FOLD = 5
 CALIBRATION_MAX_QUERIES = 400
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
@@ -161,12 +174,15 @@ def decide(candidates: Sequence[Candidate], thresholds: Thresholds = DEFAULT_THR
     best = candidates[0]
     if best.probability >= thresholds.answer:
         return Decision("answer", (best,), "confident")
-    if best.probability < thresholds.clarify:
-        return Decision("handoff", tuple(candidates), "not_confident")
     offered = tuple(
         candidate for candidate in candidates[: thresholds.max_clarify]
         if candidate.probability >= thresholds.clarify_candidate
     )
+    # Two near-equal candidates each get a low probability of being *the* answer (the margin between them is
+    # small) while together they are likely to hold it: asking which one is meant is then the honest move.
+    if best.probability < thresholds.clarify and (
+            len(offered) < 2 or sum(candidate.probability for candidate in offered) < thresholds.clarify):
+        return Decision("handoff", tuple(candidates), "not_confident")
     return Decision("clarify", offered, "close_candidates" if len(offered) > 1 else "confirm_single")
 
 
@@ -185,6 +201,7 @@ class _StoredArticle:
     passages: np.ndarray  # (passages, dim) e5 passage embeddings of the answers; may have no rows
     entries: np.ndarray  # (versions, dim) e5 passage embedding of each version's title + answer opening
     answer_terms: list[str]  # titles and answers of every version, each stemmed in its language
+    companion_vectors: np.ndarray | None = None  # (rows, dim2) the companion encoder's vectors of the rows
 
 
 def _unit(matrix: np.ndarray) -> np.ndarray:
@@ -270,10 +287,86 @@ def entry_text(version: ArticleVersion) -> str:
     return f"{version.title.strip()}\n{answer}".strip()
 
 
+def _ranges(owners: np.ndarray, articles: int) -> tuple[np.ndarray, np.ndarray]:
+    """First index and count of each article's items in an array grouped by ascending owner."""
+    counts = np.bincount(owners, minlength=articles) if len(owners) else np.zeros(articles, dtype=np.int64)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return first.astype(np.int64), counts.astype(np.int64)
+
+
+def _gather(first: np.ndarray, counts: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(indices of the items of `positions`' articles, grouped; start of each article's group in them)."""
+    sizes = counts[positions]
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    index = np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(starts, sizes) + np.repeat(first[positions], sizes)
+    return index, starts
+
+
 def _soft_max_pool(similarity: np.ndarray, starts: np.ndarray, temperature: float) -> np.ndarray:
     """Per segment, a smooth maximum of `similarity` (log-sum-exp); segments must be non-empty."""
     pooled = np.add.reduceat(np.exp((similarity - 1.0) / temperature), starts)
     return 1.0 + temperature * np.log(np.maximum(pooled, 1e-30))
+
+
+COMPANION_SIGNALS = ("use_knn", "use_centroid", "use_classifier")
+
+
+class _CompanionScorer:
+    """The companion encoder's view of the rows (embeddings.USEEmbedder): kNN, centroid and classifier.
+
+    Same recipes as e5's signals, over its own vectors; one matrix product per turn.
+    """
+
+    def __init__(self, rows: np.ndarray, row_article: np.ndarray, segment_starts: np.ndarray) -> None:
+        self.segment_starts = segment_starts
+        articles = len(segment_starts)
+        self.mean = rows.mean(axis=0)
+        centred = _unit(rows - self.mean)
+        centroids = _unit(np.add.reduceat(centred, segment_starts, axis=0))
+        blocks = [rows, centroids]
+        self.trained = len(rows) * articles <= CLASSIFIER_BUDGET and articles > 1
+        if self.trained:
+            classifier, self.class_bias = _train_softmax(centred, row_article, articles)
+            blocks.append(classifier)
+        else:  # large bases: the centroids are the classifier (prototypes), not stacked twice
+            self.class_bias = np.zeros(articles, dtype=np.float32)
+        self.row_count = len(rows)
+        self.dense = np.ascontiguousarray(np.vstack(blocks), dtype=np.float32)
+        self._centred_offsets = self.dense[self.row_count :] @ self.mean
+
+    def components_for(
+        self, vector: np.ndarray, positions: np.ndarray, row_index: np.ndarray, local_starts: np.ndarray,
+    ) -> dict[str, np.ndarray]:
+        """The same signals for the articles at `positions` only (their rows: `row_index`, grouped)."""
+        articles = len(self.segment_starts)
+        centred_rows = [self.row_count + positions]
+        if self.trained:
+            centred_rows.append(self.row_count + articles + positions)
+        products = self.dense[np.concatenate([row_index, *centred_rows])] @ vector
+        rows = len(row_index)
+        centred_norm = max(float(np.linalg.norm(vector - self.mean)), 1e-9)
+        offsets = self._centred_offsets[np.concatenate(centred_rows) - self.row_count]
+        centred = (products[rows:] - offsets) / centred_norm
+        count = len(positions)
+        centroid = centred[:count]
+        classifier = centred[count:] if self.trained else centroid
+        return {
+            "use_knn": _soft_max_pool(products[:rows], local_starts, KNN_TEMPERATURE),
+            "use_centroid": centroid,
+            "use_classifier": classifier + self.class_bias[positions],
+        }
+
+    def components(self, vector: np.ndarray) -> dict[str, np.ndarray]:
+        products = self.dense @ vector
+        rows, articles = self.row_count, len(self.segment_starts)
+        centred_norm = max(float(np.linalg.norm(vector - self.mean)), 1e-9)
+        centred = (products[rows:] - self._centred_offsets) / centred_norm
+        centroid = centred[:articles]
+        return {
+            "use_knn": _soft_max_pool(products[:rows], self.segment_starts, KNN_TEMPERATURE),
+            "use_centroid": centroid,
+            "use_classifier": (centred[articles:] if self.trained else centroid) + self.class_bias,
+        }
 
 
 @dataclass
@@ -289,6 +382,8 @@ class _Scorer:
     passage_article: np.ndarray  # (passages,) article position of each passage (grouped, ascending)
     entries: np.ndarray  # (entries, dim) title + answer opening, one per language version
     entry_article: np.ndarray  # (entries,) article position of each entry (grouped, ascending)
+    companion_rows: np.ndarray | None = None  # (rows, dim2) the companion encoder's vectors, same order
+    companion: _CompanionScorer | None = field(init=False)
     mean: np.ndarray = field(init=False)
     centroids: np.ndarray = field(init=False)
     class_weights: np.ndarray = field(init=False)
@@ -304,6 +399,11 @@ class _Scorer:
     offsets: dict = field(init=False)
 
     def __post_init__(self) -> None:
+        self.companion = (
+            _CompanionScorer(self.companion_rows, self.row_article, self.segment_starts)
+            if self.companion_rows is not None and len(self.companion_rows) == len(self.vectors) else None
+        )
+        self.companion_rows = None  # the companion scorer keeps its own stacked copy
         rows_per_article = np.diff(np.append(self.segment_starts, len(self.vectors)))
         self.weights = profile_weights(rows_per_article)
         self.richness = phrasing_richness(rows_per_article)
@@ -343,6 +443,12 @@ class _Scorer:
         self._classifier_offset = self.class_weights @ self.mean
         # The discriminant is linear in the centred query: w . (q - mean) + b = w . q + (b - w . mean).
         self.lda_bias = lda_bias - self._block_matrix("lda") @ self.mean
+        # Per-article ranges of rows, passages and entries, for the shortlist path of large bases.
+        self.row_counts = rows_per_article
+        self.passage_first, self.passage_count = _ranges(self.passage_article, articles)
+        self.entry_first, self.entry_count = _ranges(self.entry_article, articles)
+        generator = np.random.default_rng(0)
+        self.reference = np.sort(generator.choice(articles, min(REFERENCE_SAMPLE, articles), replace=False))
 
     def _pooled(self, products: np.ndarray, name: str, starts: np.ndarray, owners: np.ndarray) -> np.ndarray:
         """Per article, the soft maximum over its passages of one kind (`owners`: articles having any)."""
@@ -365,8 +471,15 @@ class _Scorer:
         start, end = self.offsets[name]
         return products[start:end]
 
-    def components(self, query_vector: np.ndarray, query_text: str, language: str | None = None) -> dict[str, np.ndarray]:
-        """Every raw signal for every article: one matrix product, then BM25 over posting lists."""
+    def components(
+        self, query_vector: np.ndarray, query_text: str, language: str | None = None,
+        companion_vector: np.ndarray | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Every raw signal for every article: one matrix product per encoder, then BM25 over posting lists."""
+        if self.companion is not None and companion_vector is not None:
+            companion = self.companion.components(companion_vector)
+        else:  # constant signals standardise to zero: the fusion runs on e5 alone
+            companion = {name: np.zeros(self.article_count, dtype=np.float32) for name in COMPANION_SIGNALS}
         products = self.dense @ query_vector
         row_similarity = self._block(products, "rows")
         centred_norm = max(float(np.linalg.norm(query_vector - self.mean)), 1e-9)
@@ -386,15 +499,93 @@ class _Scorer:
             "answer": self._pooled(products, "passages", self.passage_starts, self.passage_owners),
             "entry": self._pooled(products, "entries", self.entry_starts, self.entry_owners),
             "lda": self._block(products, "lda") + self.lda_bias,
+            **companion,
         }
 
     def signals(
         self, query_vector: np.ndarray, query_text: str, language: str | None = None,
+        companion_vector: np.ndarray | None = None,
     ) -> tuple[np.ndarray, ...]:
-        """(fused, knn similarity, lexical, row similarities) for every article."""
-        parts = self.components(query_vector, query_text, language)
+        """(fused, knn similarity, lexical, row similarities) for every article (fused -inf if not scored)."""
+        if self.article_count > EXACT_SEARCH_LIMIT:
+            return self._shortlist_signals(query_vector, query_text, language, companion_vector)
+        parts = self.components(query_vector, query_text, language, companion_vector)
         fused = fuse(parts, self.weights)
         return fused, parts["knn"], parts["lexical"], parts["row_similarity"]
+
+    def _shortlist_signals(
+        self, query_vector: np.ndarray, query_text: str, language: str | None,
+        companion_vector: np.ndarray | None,
+    ) -> tuple[np.ndarray, ...]:
+        """Large bases: cheap signals for all articles, the rest for a shortlist (see EXACT_SEARCH_LIMIT)."""
+        weights = self.weights
+        centred_norm = max(float(np.linalg.norm(query_vector - self.mean)), 1e-9)
+        centroid = (self._block_matrix("centroids") @ query_vector - self._centroid_offset) / centred_norm
+        classifier = centroid  # above CLASSIFIER_BUDGET the prototypes (centroids) are the classifier
+        if "classifier" in self.offsets:
+            classifier = (self._block_matrix("classifier") @ query_vector - self._classifier_offset) / centred_norm
+            classifier = classifier + self.class_bias
+        exact = {
+            "centroid": centroid,
+            "classifier": classifier,
+            "lexical": self.lexical.scores(query_text, language),
+            "answer_lexical": self.answer_lexical.scores(query_text, language),
+        }
+        exact_units = {name: signal_units(name, values) for name, values in exact.items()}
+        cheap = sum(weights[name] * exact_units[name] for name in exact)
+        size = min(SHORTLIST, self.article_count)
+        best = np.argpartition(-cheap, size - 1)[:size]
+        positions = np.union1d(best, self.reference)
+        is_reference = np.isin(positions, self.reference)
+
+        row_index, row_starts = _gather(self.segment_starts, self.row_counts, positions)
+        has_passages = self.passage_count[positions] > 0
+        passage_index, passage_starts = _gather(self.passage_first, self.passage_count, positions[has_passages])
+        has_entries = self.entry_count[positions] > 0
+        entry_index, entry_starts = _gather(self.entry_first, self.entry_count, positions[has_entries])
+        pieces = [
+            self.offsets["rows"][0] + row_index, self.offsets["passages"][0] + passage_index,
+            self.offsets["entries"][0] + entry_index, self.offsets["lda"][0] + positions,
+        ]
+        products = self.dense[np.concatenate(pieces)] @ query_vector
+        cut = np.cumsum([len(piece) for piece in pieces])
+        row_similarity_part, passage_part, entry_part, lda_part = np.split(products, cut[:-1])
+
+        def pooled(similarity: np.ndarray, starts: np.ndarray, present: np.ndarray) -> np.ndarray:
+            result = np.zeros(len(positions), dtype=np.float32)
+            if len(starts):
+                values = _soft_max_pool(similarity, starts, PASSAGE_TEMPERATURE)
+                result[:] = values.min()
+                result[present] = values
+            return result
+
+        partial = {
+            "knn": _soft_max_pool(row_similarity_part, row_starts, KNN_TEMPERATURE),
+            "answer": pooled(passage_part, passage_starts, has_passages),
+            "entry": pooled(entry_part, entry_starts, has_entries),
+            "lda": lda_part + self.lda_bias[positions],
+        }
+        if self.companion is not None and companion_vector is not None:
+            partial.update(self.companion.components_for(companion_vector, positions, row_index, row_starts))
+        fused_part = np.zeros(len(positions))
+        for name, weight in weights.items():
+            if not weight:
+                continue
+            if name in exact_units:
+                fused_part += weight * exact_units[name][positions]
+            elif name in partial:  # units estimated on the reference sample, which is a random draw of articles
+                values = partial[name]
+                sample = values[is_reference]
+                spread = sample.std()
+                if spread > 1e-9:
+                    fused_part += weight * (values - sample.mean()) / spread
+        fused = np.full(self.article_count, -np.inf)
+        fused[positions] = fused_part
+        knn = np.zeros(self.article_count, dtype=np.float32)
+        knn[positions] = partial["knn"]
+        row_similarity = np.full(len(self.vectors), -1.0, dtype=np.float32)
+        row_similarity[row_index] = row_similarity_part
+        return fused, knn, exact["lexical"], row_similarity
 
 
 # BM25 scores are already normalised per query to [0, 1] (1 = every query word present). Standardising them
@@ -439,8 +630,13 @@ class KnowledgeIndex:
     calibration) is rebuilt lazily on the next search, from cached vectors.
     """
 
-    def __init__(self, embedder: Embedder | None = None, calibrate: bool = True) -> None:
+    def __init__(
+        self, embedder: Embedder | None = None, calibrate: bool = True,
+        companion: Embedder | None = None, with_companion: bool = True,
+    ) -> None:
         self._embedder = embedder
+        self._companion = companion
+        self._companion_resolved = companion is not None or not with_companion
         self._articles: dict[str, _StoredArticle] = {}
         self._lock = threading.RLock()
         self._scorer: _Scorer | None = None
@@ -453,6 +649,15 @@ class KnowledgeIndex:
         if self._embedder is None:
             self._embedder = get_embedder()
         return self._embedder
+
+    @property
+    def companion(self) -> Embedder | None:
+        """The companion encoder, fixed at first use (every stored article then has its vectors, or none)."""
+        with self._lock:
+            if not self._companion_resolved:
+                self._companion = get_companion_embedder()
+                self._companion_resolved = True
+            return self._companion
 
     def __len__(self) -> int:
         return len(self._articles)
@@ -473,15 +678,19 @@ class KnowledgeIndex:
         prepared = [(article, self._rows_of(article)) for article in articles]
         texts = [row.text for _, rows in prepared for row in rows]
         vectors = self.embedder.embed(texts, is_query=True) if texts else np.zeros((0, 0), np.float32)
+        companion = self.companion
+        companion_vectors = companion.embed(texts, is_query=True) if companion is not None and texts else None
         passages, entries = self._passage_vectors(articles)
         with self._lock:
             cursor = 0
             for (article, rows), article_passages, article_entries in zip(prepared, passages, entries, strict=True):
                 stored_vectors = vectors[cursor : cursor + len(rows)]
+                stored_companion = companion_vectors[cursor : cursor + len(rows)] if companion_vectors is not None else None
                 cursor += len(rows)
                 if rows:
                     self._articles[article.id] = _StoredArticle(
-                        article, stored_vectors, rows, article_passages, article_entries, _answer_terms(article))
+                        article, stored_vectors, rows, article_passages, article_entries, _answer_terms(article),
+                        stored_companion)
                 else:
                     self._articles.pop(article.id, None)
             self._scorer = None
@@ -533,12 +742,16 @@ class KnowledgeIndex:
         """Scorer over `stored`; `keep[i]` optionally selects which rows of article i to include."""
         blocks, owners, starts, lexical, answer_lexical = [], [], [], BM25Index(), BM25Index()
         passages, passage_owners, entries, entry_owners = [], [], [], []
+        companion_blocks: list[np.ndarray] | None = [] if all(
+            item.companion_vectors is not None for item in stored) else None
         row_count = 0
         for article_position, item in enumerate(stored):
             selection = keep[article_position] if keep is not None else np.arange(len(item.rows))
             starts.append(row_count)
             row_count += len(selection)
             blocks.append(item.vectors[selection])
+            if companion_blocks is not None and item.companion_vectors is not None:
+                companion_blocks.append(item.companion_vectors[selection])
             owners.extend([article_position] * len(selection))
             lexical.add_terms(article_position, [term for row in selection for term in item.rows[row].terms])
             answer_lexical.add_terms(article_position, item.answer_terms)
@@ -556,6 +769,7 @@ class KnowledgeIndex:
             lexical.freeze(len(stored)), answer_lexical.freeze(len(stored)),
             stacked(passages, passage_owners), np.asarray(passage_owners, dtype=np.int64),
             stacked(entries, entry_owners), np.asarray(entry_owners, dtype=np.int64),
+            np.vstack(companion_blocks) if companion_blocks else None,
         )
 
     def _fit_calibration(self, richness: float) -> Calibrator:
@@ -564,14 +778,15 @@ class KnowledgeIndex:
         if len(stored) < 2:
             return default_calibrator(richness)
         keep: list[np.ndarray] = []
-        held_out: list[tuple[int, np.ndarray, _Row]] = []
+        held_out: list[tuple[int, np.ndarray, np.ndarray | None, _Row]] = []
         counter = 0
         for article_position, item in enumerate(stored):
             mask = np.ones(len(item.rows), dtype=bool)
             for row in range(len(item.rows)):
                 if counter % CALIBRATION_FOLD == 0 and len(held_out) < CALIBRATION_MAX_QUERIES:
                     mask[row] = False
-                    held_out.append((article_position, item.vectors[row], item.rows[row]))
+                    companion = item.companion_vectors[row] if item.companion_vectors is not None else None
+                    held_out.append((article_position, item.vectors[row], companion, item.rows[row]))
                 counter += 1
             keep.append(mask)
         surviving = [position for position, mask in enumerate(keep) if mask.any()]
@@ -580,8 +795,8 @@ class KnowledgeIndex:
         shadow = self._build_scorer([stored[p] for p in surviving], [np.flatnonzero(keep[p]) for p in surviving])
         shadow_position = {original: new for new, original in enumerate(surviving)}
         features, correct = [], []
-        for article_position, vector, held_row in held_out:
-            fused, knn, lexical, _ = shadow.signals(vector, held_row.text, held_row.language)
+        for article_position, vector, companion_vector, held_row in held_out:
+            fused, knn, lexical, _ = shadow.signals(vector, held_row.text, held_row.language, companion_vector)
             best = int(np.argmax(fused))
             features.append(_margin_features(fused, knn, lexical, np.array([best]))[0])
             correct.append(shadow_position.get(article_position) == best)
@@ -590,11 +805,13 @@ class KnowledgeIndex:
     def search(self, text: str, language: str, k: int = 3) -> list[Candidate]:
         """Best `k` articles for a citizen's message written in (or to be answered in) `language`."""
         query_vector = self.embedder.embed([text], is_query=True)[0]
+        companion = self.companion
+        companion_vector = companion.embed([text], is_query=True)[0] if companion is not None else None
         with self._lock:
             scorer = self._ensure_scorer()
             if scorer is None:
                 return []
-            fused, knn, lexical, row_similarity = scorer.signals(query_vector, text, language)
+            fused, knn, lexical, row_similarity = scorer.signals(query_vector, text, language, companion_vector)
             count = min(k, scorer.article_count)
             top = np.argpartition(-fused, count - 1)[:count]
             top = top[np.argsort(-fused[top])]

@@ -37,16 +37,20 @@ from guichet.core.paths import shared_data_dir
 DATA = shared_data_dir()
 REPOSITORY = Path(__file__).resolve().parents[4]
 CACHE = Path.home() / ".cache" / "guichet" / "tuning_embeddings.npz"
-SIGNALS = ("classifier", "centroid", "knn", "lexical", "answer_lexical", "answer", "entry", "lda")
+SIGNALS = ("classifier", "centroid", "knn", "lexical", "answer_lexical", "answer", "entry", "lda",
+           "use_knn", "use_centroid", "use_classifier")
 GRID = {  # the classifier's weight is fixed at 1: the others are relative to it
     "classifier": (1.0,),
     "centroid": (0.0, 0.25, 0.5, 1.0),
     "knn": (0.0, 0.1, 0.25, 0.5, 1.0),
     "lexical": (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0),  # raw BM25 in [0, 1]
-    "answer_lexical": (0.0, 0.5, 1.0, 2.0, 3.0),  # raw BM25 in [0, 1]
+    "answer_lexical": (0.0, 0.5, 1.0, 2.0, 3.0, 4.0),  # raw BM25 in [0, 1]
     "answer": (0.0, 0.15, 0.3, 0.6, 1.0),
     "entry": (0.0, 0.25, 0.5, 1.0, 2.0, 3.0),
-    "lda": (0.0, 0.25, 0.5, 1.0, 2.0),
+    "lda": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0),
+    "use_knn": (0.0, 0.25, 0.5, 1.0, 2.0),
+    "use_centroid": (0.0, 0.25, 0.5, 1.0),
+    "use_classifier": (0.0, 0.25, 0.5, 1.0),
 }
 ROUNDS = 4
 VALIDATION_PER_INTENT = 25
@@ -63,16 +67,24 @@ def _save_cache(embedder: E5Embedder) -> None:
     np.savez(CACHE, **{key.hex(): vector for key, vector in embedder.cache_items().items()})  # type: ignore[arg-type]
 
 
+def _companion_vectors(index: KnowledgeIndex, queries) -> list:
+    companion = index.companion
+    if companion is None:
+        return [None] * len(queries)
+    return list(companion.embed([query.text for query in queries], is_query=True))
+
+
 def signal_stack(index: KnowledgeIndex, queries, default_language: str) -> tuple[np.ndarray, np.ndarray]:
     """(signals, queries, articles) standardised signals and the expected article position of each query."""
     index.search("warm up", default_language)
     scorer = index._ensure_scorer()
     assert scorer is not None, "the tuning sets are never empty"
     vectors = index.embedder.embed([query.text for query in queries], is_query=True)
+    companion_vectors = _companion_vectors(index, queries)
     stacks = []
-    for query, vector in zip(queries, vectors, strict=True):
+    for query, vector, companion_vector in zip(queries, vectors, companion_vectors, strict=True):
         language = detect_language(query.text, fallback=default_language)  # as a conversation would
-        parts = scorer.components(vector, query.text, language)
+        parts = scorer.components(vector, query.text, language, companion_vector)
         stacks.append([signal_units(name, parts[name]) for name in SIGNALS])
     position = {article_id: number for number, article_id in enumerate(index._article_ids)}
     expected = np.array([position.get(query.expected_article_id, -1) for query in queries])
@@ -90,10 +102,11 @@ def calibration_data(index: KnowledgeIndex, queries, default_language: str) -> t
     scorer = index._ensure_scorer()
     assert scorer is not None, "the tuning sets are never empty"
     vectors = index.embedder.embed([query.text for query in queries], is_query=True)
+    companion_vectors = _companion_vectors(index, queries)
     features, correct = [], []
-    for query, vector in zip(queries, vectors, strict=True):
+    for query, vector, companion_vector in zip(queries, vectors, companion_vectors, strict=True):
         language = detect_language(query.text, fallback=default_language)
-        fused, knn, lexical, _ = scorer.signals(vector, query.text, language)
+        fused, knn, lexical, _ = scorer.signals(vector, query.text, language, companion_vector)
         best = int(np.argmax(fused))
         features.append(_margin_features(fused, knn, lexical, np.array([best]))[0])
         correct.append(index._article_ids[best] == query.expected_article_id)
