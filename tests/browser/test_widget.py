@@ -450,3 +450,23 @@ def test_after_the_agent_resolves_the_citizen_rates_the_conversation(new_page, l
         "from guichet.analytics.models import SurveyRequest as S; "
         f"s = S.objects.get(conversation__reference='{reference}'); print(s.rating, s.comment)"))
     assert stored.stdout.strip() == "4 Rapide et clair"
+
+
+def test_machine_translated_reply_is_marked_in_the_citizens_language_with_the_original_in_its_own(new_page):
+    """Screen readers choose their voice from `lang`: the translated body is in the citizen's language, the
+    original (shown beneath it) in the agent's."""
+    page = new_page(locale="es-ES")
+    page.goto("/")
+    page.locator(f"{WIDGET} button.launcher").click()
+    page.locator(f"{WIDGET} section.panel").wait_for(state="visible")
+    page.evaluate("""() => window.GuichetWidget.instances['demo-web'].onEvent({type: 'message.created', data: {
+        seq: 90, author_kind: 'agent', author_name: 'Sam', body: 'Su solicitud está aprobada.',
+        original_body: 'Your application is approved.', machine_translated: true, language: 'en',
+        body_language: 'es', created_at: '2026-12-01T10:00:00+00:00', metadata: {}}})""")
+    reply = page.locator(f"{LOG} li[data-seq='90']")
+    reply.wait_for()
+    assert reply.get_attribute("lang") == "es"
+    assert reply.locator(".msg__body").inner_text() == "Su solicitud está aprobada."
+    original = reply.locator(".msg__meta span[lang='en']")
+    assert original.inner_text() == "Your application is approved."
+    assert "Your application is approved." in reply.locator(".msg__meta").inner_text()

@@ -51,6 +51,7 @@ def test_citizen_message_is_translated_for_the_agent_and_the_reply_for_the_citiz
     assert seen_by_citizen["body"] == REPLY_ES
     assert seen_by_citizen["machine_translated"] is True
     assert seen_by_citizen["original_body"] == REPLY
+    assert (seen_by_citizen["body_language"], seen_by_citizen["language"]) == ("es", "en")
 
 
 def test_nothing_is_translated_when_the_agent_reads_the_citizens_language(desk, fake_translator,

@@ -31,6 +31,9 @@ def public_message(message: Message, citizen_language: str | None = None) -> dic
         "original_body": message.body if translated else None,
         "machine_translated": translated,
         "language": message.language,
+        # The language the body is written in: the citizen's when machine-translated (screen readers pick
+        # their voice from it), the original's otherwise.
+        "body_language": citizen_language if translated else message.language,
         "client_id": message.client_id,
         "created_at": message.created_at.isoformat(),
         "metadata": {k: v for k, v in (message.metadata or {}).items() if k in PUBLIC_METADATA_KEYS},

@@ -893,7 +893,9 @@
     var self = this;
     var kind = ["contact", "bot", "agent", "system"].indexOf(data.author_kind) !== -1 ? data.author_kind : "system";
     var node = el("li", { className: "msg msg--" + kind });
-    if (data.language) { node.setAttribute("lang", String(data.language)); }
+    // The body's own language (a machine translation is in the citizen's); the original keeps its own.
+    var bodyLanguage = data.body_language || data.language;
+    if (bodyLanguage) { node.setAttribute("lang", String(bodyLanguage)); }
     var author = el("p", { className: "msg__author" });
     var body = el("p", { className: "msg__body", dir: "auto" });  // right-to-left scripts (ar, he, fa) too
     appendLinkified(body, String(data.body || ""));
@@ -912,7 +914,11 @@
       author.textContent = self.authorLabel(data);
       author.setAttribute("lang", self.lang);
       if (translated) {
-        translated.textContent = self.t("machine_translated", { original: String(data.original_body) });
+        var original = el("span", {}, String(data.original_body));
+        if (data.language) { original.setAttribute("lang", String(data.language)); }
+        translated.textContent = "";
+        translated.appendChild(self.tNode("machine_translated", "original", original));
+        translated.setAttribute("lang", self.lang);
       }
       if (source) {
         var url = safeUrl(data.metadata.source_url);
