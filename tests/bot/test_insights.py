@@ -48,3 +48,62 @@ def test_negative_feedback_appears_in_insights(demo_kb, client):
     client.login(username="boss", password="correct-horse-battery-staple")
     page = client.get("/bot/insights/").content.decode()
     assert "1 rated not helpful" in page
+
+
+def _clarified_then_chosen(question: str) -> tuple[Chat, str]:
+    """A citizen asks something the bot is unsure about, is offered articles, and picks the first one."""
+    from guichet.bot.widget_actions import on_choose
+
+    chat = Chat("en")
+    (offer,) = chat.say(question)
+    choices = [button["value"] for button in offer.metadata["buttons"]
+               if button["action"] == "bot.choose" and button["value"] != "none"]
+    assert choices, "the bot was expected to ask which article is meant"
+    on_choose(chat.conversation, None, choices[0])
+    return chat, choices[0]
+
+
+def test_confirmed_wordings_become_phrasings_and_the_next_citizen_gets_an_answer(demo_kb, client):
+    from guichet.knowledge.models import Article
+
+    question = "when do I get my money"
+    _chat, chosen = _clarified_then_chosen(question)
+    turn = BotTurn.objects.get(outcome=BotTurn.Outcome.ANSWERED)
+    assert (turn.article_id, turn.reason) == (chosen, "close_candidates")
+    _clarified_then_chosen(question)  # a second citizen, same words
+
+    editor = make_agent(role="supervisor", username="editor")
+    client.login(username=editor.user.username, password="correct-horse-battery-staple")
+    page = client.get("/bot/insights/").content.decode()
+    assert "Wordings citizens confirmed" in page and question in page
+    assert f'/knowledge/{chosen}/edit/' in page
+
+    response = client.post("/bot/insights/phrasing/", {"turn": turn.pk, "days": 30})
+    assert response.status_code == 302
+    article = Article.objects.get(pk=int(chosen))
+    assert question in article.en_phrasings
+    assert article.revisions.first().source == "insights"
+    assert question not in client.get("/bot/insights/").content.decode()  # reviewed: no longer suggested
+    client.post("/bot/insights/phrasing/", {"turn": turn.pk})  # a double click adds nothing
+    article.refresh_from_db()
+    assert article.en_phrasings.count(question) == 1
+
+    # The live index learnt it: the next citizen asking the same way is answered directly.
+    (answer, *_rest) = Chat("en").say(question)
+    assert answer.metadata.get("source_url") and answer.metadata.get("kind") != "bot.clarify"
+    assert BotTurn.objects.order_by("-pk").first().outcome == BotTurn.Outcome.ANSWERED
+
+
+def test_confirmed_wordings_are_for_editors_and_skip_personal_information(demo_kb, client):
+    _clarified_then_chosen("when do I get my money")
+    turn = BotTurn.objects.get(outcome=BotTurn.Outcome.ANSWERED)
+    agent = make_agent(role="agent", username="plain")
+    client.login(username=agent.user.username, password="correct-horse-battery-staple")
+    assert client.post("/bot/insights/phrasing/", {"turn": turn.pk}).status_code == 403
+    client.logout()
+    editor = make_agent(role="supervisor", username="editor")
+    client.login(username=editor.user.username, password="correct-horse-battery-staple")
+    assert client.post("/bot/insights/phrasing/", {"turn": "x"}).status_code == 400
+    assert client.post("/bot/insights/phrasing/", {"turn": 999999}).status_code == 404
+    BotTurn.objects.filter(pk=turn.pk).update(question="when do I get my money, call me at [PHONE]")
+    assert "call me at" not in client.get("/bot/insights/").content.decode()

@@ -1,11 +1,16 @@
-"""Learning loop: questions the virtual agent handed off or that citizens rated poorly, grouped by topic.
+"""Learning loop: questions the virtual agent handed off or that citizens rated poorly, grouped by topic;
+and the wordings citizens confirmed by choosing an article the bot offered, for editors to add as phrasings.
 
 Grouping is greedy over normalised word sets (Jaccard similarity of BotTurn.question_key): cheap, stable,
 explainable to an editor ("these questions share these words"), and independent of the embedding model.
+A confirmed wording is the best training data the bot can get: a real citizen's words, and the article that
+citizen said answers them. Added as a phrasing, it makes the next such question an answer instead of a
+clarifying question (retrieval learns from phrasings: the classifier, the discriminant, the calibration).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -13,9 +18,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from guichet.bot.models import BotTurn
+from guichet.bot.nlp.text import normalise_question
+from guichet.knowledge.models import LANGUAGES, Article
 
 SIMILARITY = 0.5
 MAX_TURNS = 2000
+MAX_SUGGESTIONS = 50
+# Why a turn asked which article was meant (dialogue.decide): a later choice confirms the citizen's wording.
+CLARIFYING_REASONS = ("close_candidates", "confirm_single")
+# A redacted question still holds a placeholder such as [PHONE]: it is no wording to teach the bot.
+_PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
 
 
 @dataclass
@@ -70,3 +82,46 @@ def cluster_turns(turns) -> list[Cluster]:  # type: ignore[no-untyped-def]
         target.handed_off += turn.outcome == BotTurn.Outcome.HANDED_OFF
         target.poorly_rated += turn.feedback == "no"
     return sorted(clusters, key=lambda cluster: (-cluster.count, cluster.example))
+
+
+@dataclass
+class ConfirmedWording:
+    turn_id: int  # the most recent turn with this wording (the add-phrasing form posts it)
+    question: str
+    language: str
+    article: Article
+    count: int = 1
+
+
+def confirmed_wordings(days: int = 30) -> list[ConfirmedWording]:
+    """Questions a citizen resolved by choosing one of the offered articles, not yet among its phrasings.
+
+    Most frequent first; one entry per (article, normalised wording). Questions rated not helpful afterwards,
+    or still holding a redaction placeholder, are left out.
+    """
+    since = timezone.now() - timedelta(days=days)
+    turns = BotTurn.objects.filter(
+        outcome=BotTurn.Outcome.ANSWERED, reason__in=CLARIFYING_REASONS, created_at__gte=since,
+    ).exclude(article_id="").exclude(feedback=BotTurn.Feedback.NOT_HELPFUL)[:MAX_TURNS]
+    grouped: dict[tuple[str, str], ConfirmedWording] = {}
+    articles: dict[str, Article | None] = {}
+    known: dict[str, set[str]] = {}
+    for turn in turns:  # newest first
+        key = normalise_question(turn.question)
+        if not key or _PLACEHOLDER.search(turn.question):
+            continue
+        if turn.article_id not in articles:
+            article = Article.objects.filter(pk=int(turn.article_id)).first() if turn.article_id.isdigit() else None
+            articles[turn.article_id] = article
+            known[turn.article_id] = set() if article is None else {
+                normalise_question(question) for language in LANGUAGES
+                for question in (getattr(article, f"{language}_title"), *getattr(article, f"{language}_phrasings"))}
+        article = articles[turn.article_id]
+        if article is None or key in known[turn.article_id]:
+            continue
+        entry = grouped.get((turn.article_id, key))
+        if entry is None:
+            grouped[(turn.article_id, key)] = ConfirmedWording(turn.pk, turn.question, turn.language, article)
+        else:
+            entry.count += 1
+    return sorted(grouped.values(), key=lambda entry: (-entry.count, -entry.turn_id))[:MAX_SUGGESTIONS]

@@ -12,11 +12,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from guichet.bot.access import require_editor
+from guichet.bot.access import require_editor, turn_for_editor
 from guichet.bot.actions import hand_back_to_bot
-from guichet.bot.insights import cluster_turns, unanswered_turns
+from guichet.bot.insights import cluster_turns, confirmed_wordings, unanswered_turns
 from guichet.conversations.access import access_conversation, agent_of
 from guichet.conversations.actions import ActionError
+from guichet.knowledge.actions import add_phrasing
+from guichet.knowledge.models import Article
 
 
 @login_required
@@ -64,4 +66,24 @@ def insights(request: HttpRequest) -> HttpResponse:
         examples = cluster.distinct_examples()
         cluster.create_url = reverse("knowledge:new") + "?" + urlencode(
             {field: examples[0], other: "\n".join(examples[1:])})
-    return render(request, "bot/insights.html", {"clusters": clusters, "days": days})
+    return render(request, "bot/insights.html",
+                  {"clusters": clusters, "days": days, "wordings": confirmed_wordings(days)})
+
+
+@login_required
+@require_POST
+def add_confirmed_wording(request: HttpRequest) -> HttpResponse:
+    """POST /bot/insights/phrasing/ {turn}: the turn's question becomes a phrasing of the article chosen."""
+    try:
+        turn_id = int(request.POST.get("turn", ""))
+    except ValueError:
+        return HttpResponse(_("Choose a question to add."), status=400)
+    turn = turn_for_editor(request.user, turn_id)
+    article = Article.objects.filter(pk=int(turn.article_id)).first() if turn.article_id.isdigit() else None
+    if article is None:
+        messages.error(request, _("That article no longer exists."))
+    elif add_phrasing(article, turn.language, turn.question, user=request.user) is None:
+        messages.info(request, _("That wording is already a phrasing of the article."))
+    else:
+        messages.success(request, _("Added as a phrasing of “%(title)s”.") % {"title": article.title_in(turn.language)})
+    return redirect(reverse("bot:insights") + "?" + urlencode({"days": request.POST.get("days", 30)}))

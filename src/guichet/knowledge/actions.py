@@ -57,6 +57,34 @@ def save_article(article: Article, *, user=None, source: str = "editor") -> Arti
     return revision
 
 
+MAX_PHRASING_CHARACTERS = 300
+
+
+def add_phrasing(article: Article, language: str, text: str, *, user=None,  # type: ignore[no-untyped-def]
+                 source: str = "insights") -> ArticleRevision | None:
+    """Add a citizen's wording as an alternative phrasing of `article` (an editor approved it).
+
+    The phrasing joins the version in `language` when the article has one, otherwise its first version (a
+    phrasing must never create a version without an answer). Nothing changes, and None is returned, when an
+    equivalent question (case, accents and punctuation ignored) is already the title or a phrasing.
+    """
+    from guichet.bot.nlp.text import normalise_question
+    from guichet.knowledge.models import LANGUAGES
+
+    wording = " ".join(text.split())[:MAX_PHRASING_CHARACTERS]
+    key = normalise_question(wording)
+    if not key:
+        raise ValueError("an empty phrasing cannot be added")
+    target = language if article.has_version(language) else next(
+        (other for other in LANGUAGES if article.has_version(other)), language)
+    known = {normalise_question(question) for other in LANGUAGES
+             for question in (getattr(article, f"{other}_title"), *getattr(article, f"{other}_phrasings"))}
+    if key in known:
+        return None
+    setattr(article, f"{target}_phrasings", [*getattr(article, f"{target}_phrasings"), wording])
+    return save_article(article, user=user, source=source)
+
+
 def delete_article(article: Article, *, user=None) -> None:  # type: ignore[no-untyped-def]
     with transaction.atomic():
         AuditEvent.objects.create(actor=user if getattr(user, "is_authenticated", False) else None,
