@@ -96,3 +96,18 @@ def test_a_second_process_sees_changes_through_the_version_token(demo_kb):
     assert top_key(other_process, QUESTION) != "moose"
     moose()
     assert top_key(other_process, QUESTION) == "moose"
+
+
+def test_a_background_refresh_indexes_another_process_change_before_the_next_search(demo_kb):
+    from guichet.knowledge.index import refresh_once
+
+    serving = LiveIndex(KnowledgeIndex(embedder=get_embedder()))
+    refresh_once(serving)
+    assert serving.index._scorer is not None
+    article = moose()  # saved by "another process": only the shared version token says so
+    refresh_once(serving)
+    assert str(article.pk) in serving._signatures
+    assert serving.index._scorer is not None  # already rebuilt: the citizen's search will not pay for it
+    snapshot = serving.index._scorer
+    assert top_key(serving, QUESTION) == "moose"
+    assert serving.index._scorer is snapshot

@@ -124,8 +124,22 @@ def knowledge_changed() -> None:
     transaction.on_commit(lambda: get_live_index().invalidate())
 
 
-def warm_up_in_background(delay_s: float = 1.0) -> None:
-    """Load the model and index the articles right after the server starts, so the first citizen does not wait."""
+# How often a serving process checks for knowledge changes made by any process (one indexed row read).
+FRESHNESS_INTERVAL_S = 2.0
+
+
+def refresh_once(live: LiveIndex | None = None) -> None:
+    """Resync with the database and build the scoring snapshot now, so the next citizen's search finds it
+    ready (a rebuild takes about a second for a few hundred articles, several for ten thousand)."""
+    live = live or get_live_index()
+    live.ensure_fresh()
+    live.index.prepare()
+
+
+def warm_up_in_background(delay_s: float = 1.0, interval_s: float = FRESHNESS_INTERVAL_S) -> None:
+    """Load the model and index the articles right after the server starts, so the first citizen does not wait;
+    then keep the snapshot fresh: an edit saved in any process is indexed within `interval_s`, in this thread,
+    rather than in the reply to the next citizen (who pays only if asking within that window)."""
     import time
 
     def warm() -> None:
@@ -133,11 +147,19 @@ def warm_up_in_background(delay_s: float = 1.0) -> None:
 
         time.sleep(delay_s)
         try:
-            get_live_index().ensure_fresh()
+            refresh_once()
             logger.info("knowledge.index_warm")
         except Exception:  # noqa: BLE001 - warming is an optimisation; the first search retries
             logger.exception("knowledge.index_warm_failed")
         finally:
             connection.close()
+        while True:
+            time.sleep(interval_s)
+            try:
+                refresh_once()
+            except Exception:  # noqa: BLE001 - searches still resync on their own; try again next time
+                logger.exception("knowledge.index_refresh_failed")
+            finally:
+                connection.close()
 
     threading.Thread(target=warm, name="guichet-kb-warm-up", daemon=True).start()

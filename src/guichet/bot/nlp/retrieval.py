@@ -665,6 +665,10 @@ class KnowledgeIndex:
     def __contains__(self, article_id: str) -> bool:
         return article_id in self._articles
 
+    def prepare(self) -> None:
+        """Build the scoring snapshot now if a change made it stale (otherwise the next search does)."""
+        self._ensure_scorer()
+
     @property
     def calibrator(self) -> Calibrator:
         self._ensure_scorer()
