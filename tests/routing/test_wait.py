@@ -63,13 +63,31 @@ def test_each_enqueue_tells_every_waiting_citizen_their_place_and_estimate(busy_
     assert positions(captured_events, newcomer) == [{
         "reference": newcomer.reference, "position": 4, "estimated_wait_s": 2400,
         "callback_offered": True, "callback_requested": False}]
-    # Everyone already waiting hears about the change too (same place: their estimate is re-sent).
-    assert [p["position"] for p in positions(captured_events, waiting[0])] == [1]
-    assert positions(captured_events, waiting[0])[0]["estimated_wait_s"] == 600
-    assert positions(captured_events, waiting[0])[0]["callback_offered"] is False  # 600 s is under 900 s
-    assert positions(captured_events, waiting[1])[0]["callback_offered"] is True  # 1200 s is over
+    # The people already waiting keep their place and estimate: nothing new is sent to them (at a surge, a
+    # newcomer must not cost one event per person in line). Their widgets were told when they joined.
+    assert all(positions(captured_events, person) == [] for person in waiting)
+    assert estimate_wait_seconds(waiting[0]) == 600
     assert estimate_wait_seconds(waiting[2]) == 1800
     assert queue_position(waiting[2]) == 3
+
+
+def test_each_citizen_was_told_their_place_and_estimate_on_joining(committed, captured_events):
+    team = make_team()
+    queue = make_queue(team, callback_offer_after_s=900)
+    inbox = make_inbox(queue)
+    with_history(queue, inbox, handle_s=600)
+    make_agent([team], presence="available", languages=["en"], capacity={"chat": 1})
+    with committed():
+        make_conversation(inbox)  # served at once
+    waiting = []
+    for _ in range(2):
+        with committed():
+            waiting.append(make_conversation(inbox))
+    assert positions(captured_events, waiting[0]) == [{
+        "reference": waiting[0].reference, "position": 1, "estimated_wait_s": 600,
+        "callback_offered": False, "callback_requested": False}]  # 600 s is under the 900 s offer
+    assert positions(captured_events, waiting[1])[0]["callback_offered"] is True  # 1200 s is over
+    assert len(positions(captured_events, waiting[0])) == 1  # the second arrival changed nothing for them
 
 
 def test_an_assignment_moves_everyone_up(busy_line, captured_events, committed):

@@ -10,13 +10,12 @@ fed with the recent past of the queue:
 - agents staffed: members of the queue's team who are available or in wrap-up;
 - concurrency: their mean capacity for the channel (3 chats at once, one call).
 
-`queue.position_changed` events go to each waiting citizen's widget group after commit, once per queue
-change (the line's order differs from what was last published), computed in one batch per queue.
+`queue.position_changed` events go to each waiting citizen's widget group after commit, computed in one batch
+per queue change, and only to the citizens whose place or estimate differs from what they were last sent.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -138,27 +137,29 @@ def position_payloads(queue: Queue) -> list[tuple[Conversation, dict[str, Any]]]
     return payloads
 
 
-def _signature(payloads: list[tuple[Conversation, dict[str, Any]]]) -> str:
-    text = "|".join(f"{data['reference']}:{data['position']}:{data['estimated_wait_s']}:{data['callback_offered']}"
-                    for _conversation, data in payloads)
-    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+def _published_key(data: dict[str, Any]) -> str:
+    return f"{data['position']}:{data['estimated_wait_s']}:{data['callback_offered']}:{data['callback_requested']}"
 
 
 def publish_positions(queue_ids: Iterable[int], *, force: bool = False) -> int:
-    """Tell each waiting citizen of these queues their place and estimate, if their line changed.
+    """Tell each waiting citizen of these queues their place and estimate, when it changed.
 
-    One batch per queue; nothing is sent when the line is exactly what was last published (a router that
-    assigned nothing). Returns the number of events published.
+    One batch per queue. The last payload sent to each citizen is remembered (in the cache, shared by all
+    processes at scale), and only citizens whose place, estimate or callback offer differ hear again: a
+    newcomer at the end of a line of a thousand sends one event, not a thousand (a widget that (re)joins
+    asks for its place itself, see `widget_position_request`). `force` re-sends to everyone. Returns the
+    number of events published.
     """
     published = 0
     for queue in Queue.objects.filter(pk__in=list(queue_ids)):
         payloads = position_payloads(queue)
         key = f"routing:positions:{queue.pk}"
-        signature = _signature(payloads)
-        if not force and cache.get(key) == signature:
-            continue
-        cache.set(key, signature, 3600)
+        previous: dict[str, str] = {} if force else (cache.get(key) or {})
+        current = {data["reference"]: _published_key(data) for _conversation, data in payloads}
+        cache.set(key, current, 3600)
         for conversation, data in payloads:
+            if previous.get(data["reference"]) == current[data["reference"]]:
+                continue
             events.publish("queue.position_changed", [events.group_for_widget(conversation.pk)], data)
             published += 1
     return published
