@@ -77,3 +77,23 @@ def test_supervisor_live_view_is_accessible_and_agents_are_refused(new_page, liv
     login(agent, "agent_en")
     response = agent.goto("/supervisor/")
     assert response.status == 403
+
+
+def test_supervisor_live_queues_follow_an_agent_going_available_without_waiting_for_a_poll(new_page, live_server):
+    """The table is refreshed on the supervisors' websocket events, long before its 30-second safety refresh."""
+    from playwright.sync_api import expect
+
+    supervisor = new_page()
+    login(supervisor, "supervisor")
+    supervisor.goto("/supervisor/")
+    supervisor.locator("#live-connection[data-state=open]").wait_for(state="attached")  # says nothing when fine
+    cell = supervisor.locator("#live-queues tr[data-queue=general] td[data-cell=available]")
+    before = int(cell.inner_text())
+    agent = new_page()
+    login(agent, "agent_en")
+    try:
+        set_presence(agent, "available")
+        expect(cell).to_have_text(str(before + 1), timeout=10_000)
+    finally:
+        set_presence(agent, "away")
+    expect(cell).to_have_text(str(before), timeout=10_000)
