@@ -62,7 +62,7 @@ def test_live_view_shows_waiting_longest_wait_service_level_and_states(client, c
                                      agent=worker, channel="chat", queued_at=timezone.now(), waited_s=waited)
     signed_in(client, "boss")
     page = client.get("/supervisor/").content.decode()
-    assert "<caption>" in page and 'hx-trigger="every 5s"' in page
+    assert "<caption>" in page and 'hx-trigger="guichet:live-changed, every 30s"' in page
     live = client.get("/supervisor/live/").content.decode()
     row = live[live.index('data-queue="general"'):live.index("</tr>", live.index('data-queue="general"'))]
     assert '<td data-cell="waiting">3</td>' in row
