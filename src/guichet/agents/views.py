@@ -104,7 +104,24 @@ def conversation_context(request: HttpRequest, conversation: Conversation) -> di
         "reply_choices": desk_access.reply_choices(agent, conversation),
         "can_hand_back": can_hand_back(agent, conversation),
         "callback": routing_access.callback_for_conversation(conversation),
+        "proposed_answer": proposed_answer_preview(agent, conversation),
     }
+
+
+def proposed_answer_preview(agent: Any, conversation: Conversation) -> dict[str, Any] | None:
+    """Approval mode: the article the virtual agent proposes, as the citizen would receive it."""
+    from guichet.bot.actions import proposed_answer_of
+    from guichet.bot.dialogue import article_answer, live_article
+
+    proposed = proposed_answer_of(conversation)
+    article = live_article(str(proposed.get("article_id", ""))) if proposed else None
+    if proposed is None or article is None:
+        return None
+    language = str(proposed.get("language") or conversation.language)
+    text, answer_language, metadata = article_answer(conversation, article, language)
+    return {"title": metadata["source_title"] or article.title_in(language), "text": text,
+            "language": answer_language, "source_url": metadata["source_url"],
+            "can_send": conversation.assignee_id == agent.pk and conversation.is_open}
 
 
 def can_hand_back(agent: Any, conversation: Conversation) -> bool:

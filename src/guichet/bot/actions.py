@@ -164,3 +164,46 @@ def hand_back_to_bot(agent: AgentProfile, conversation: Conversation) -> Convers
                                   details={"from": previous.pk if previous else None})
     logger.info("bot.handed_back ref=%s agent=%s", conversation.reference, agent.pk)
     return conversation
+
+
+def proposed_answer_of(conversation: Conversation) -> dict[str, Any] | None:
+    """The answer the virtual agent proposed for an agent's approval, while it is still to be sent."""
+    proposed = (conversation.handoff_context or {}).get("proposed_answer")
+    return proposed if isinstance(proposed, dict) and not proposed.get("sent_at") else None
+
+
+def send_proposed_answer(agent: AgentProfile, conversation: Conversation) -> Message:
+    """Approval mode: the agent handling the conversation sends the article the virtual agent proposed.
+
+    The citizen receives it from the agent, with its cited source; the proposal is marked sent (a second click
+    or a stale page is refused, nothing is sent twice) and the bot turn is recorded as answered, approved.
+    """
+    from guichet.bot.dialogue import article_answer, live_article
+
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update(of=("self",)).select_related(
+            "queue", "inbox", "contact", "assignee").get(pk=conversation.pk)
+        if conversation.assignee_id != agent.pk:
+            raise ActionError("not_assignee", _("Only the agent handling this conversation can send the answer."),
+                              403)
+        proposed = proposed_answer_of(conversation)
+        if proposed is None:
+            raise ActionError("no_proposed_answer", _("There is no proposed answer to send (already sent?)."), 409)
+        article = live_article(str(proposed.get("article_id", "")))
+        if article is None:
+            raise ActionError("article_withdrawn", _("That article is no longer published: write the answer "
+                                                     "yourself."), 409)
+        text, answer_language, metadata = article_answer(conversation, article, str(proposed.get("language")
+                                                                                      or conversation.language))
+        message = conversation_actions.send_agent_reply(agent, conversation, text,
+                                                        metadata={**metadata, "approved": True})
+        context = dict(conversation.handoff_context)
+        context["proposed_answer"] = {**proposed, "sent_at": timezone.now().isoformat(), "sent_by": agent.pk}
+        Conversation.objects.filter(pk=conversation.pk).update(handoff_context=context)
+        BotTurn.objects.filter(pk__in=BotTurn.objects.filter(
+            conversation=conversation, reason="awaiting_approval", article_id=str(article.pk)).values("pk")[:1],
+        ).update(outcome=BotTurn.Outcome.ANSWERED, reason="approved")
+        AuditEvent.objects.create(actor=agent.user, action="bot.answer_approved", target=conversation.reference,
+                                  details={"article": article.pk, "language": answer_language})
+    logger.info("bot.answer_approved ref=%s agent=%s article=%s", conversation.reference, agent.pk, article.pk)
+    return message

@@ -31,9 +31,11 @@ def answer_text(conversation: Conversation, text: str) -> str | None:
     candidates = get_live_index().search(text[:MAX_QUERY_CHARS], language, k=3)
     decision = decide(candidates, thresholds())
     rows = candidate_rows(decision.candidates or candidates, language)
-    if decision.kind != "answer":
+    if decision.kind != "answer" or conversation.inbox.bot_answers_need_approval:
+        # Approval mode: no answer goes out unchecked; the caller hands the person to an agent.
+        reason = decision.reason if decision.kind != "answer" else "awaiting_approval"
         actions.record_turn(conversation, text, language=language, outcome=BotTurn.Outcome.HANDED_OFF,
-                            candidates=rows, reason=decision.reason)
+                            candidates=rows, reason=reason)
         return None
     best = decision.candidates[0]
     article = Article.objects.filter(pk=int(best.article_id)).first()

@@ -168,7 +168,7 @@ def reply(conversation_id: int, message_id: int) -> None:
         best = decision.candidates[0]
         turn = actions.record_turn(conversation, text, language=language, outcome=BotTurn.Outcome.ANSWERED,
                                    candidates=rows, reason=decision.reason, article_id=best.article_id)
-        return answer_with_article(conversation, session, best.article_id, language, turn)
+        return deliver_answer(conversation, session, best.article_id, language, turn, rows)
     if decision.kind == "clarify":
         actions.record_turn(conversation, text, language=language, outcome=BotTurn.Outcome.CLARIFIED,
                             candidates=rows, reason=decision.reason)
@@ -188,15 +188,15 @@ def reply_small_talk(conversation: Conversation, kind: str) -> None:
 # --- answer / clarify / fail ---------------------------------------------------------------------------
 
 
-def answer_with_article(conversation: Conversation, session: BotSession, article_id: str, language: str,
-                        turn: BotTurn | None) -> None:
+def live_article(article_id: str) -> Article | None:
     article = Article.objects.filter(pk=int(article_id) if article_id.isdigit() else 0).first()
-    if article is None or not article.is_live():
-        return hand_off(conversation, session, reason="article_withdrawn", language=language)
+    return article if article is not None and article.is_live() else None
+
+
+def article_answer(conversation: Conversation, article: Article, language: str) -> tuple[str, str, dict[str, Any]]:
+    """(text, language of the answer, message metadata) of an article answering in `language`, with its source."""
     answer_language = language if article.has_version(language) else article.languages[0]
     version = article.version(answer_language) or {}
-    session.failures, session.offered = 0, []
-    actions.save_session(session, "failures", "offered")
     with override(language):
         parts = []
         if answer_language != language:
@@ -206,10 +206,44 @@ def answer_with_article(conversation: Conversation, session: BotSession, article
         if version.get("source_url") and conversation.inbox.channel != "web":
             # The web widget shows the cited source as a link from metadata; other channels need it in the text.
             parts.append(_("Source: %(url)s") % {"url": version["source_url"]})
-        actions.say(conversation, "\n\n".join(parts), language=answer_language, metadata={
-            "kind": "bot.answer", "article_id": article_id, "source_url": version.get("source_url", ""),
-            "source_title": version.get("title", ""), "notice": answer_language != language,
-        })
+    metadata = {"kind": "bot.answer", "article_id": str(article.pk), "source_url": version.get("source_url", ""),
+                "source_title": version.get("title", ""), "notice": answer_language != language}
+    return "\n\n".join(parts), answer_language, metadata
+
+
+def deliver_answer(conversation: Conversation, session: BotSession, article_id: str, language: str,
+                   turn: BotTurn | None, rows: list[dict[str, Any]] | None = None) -> None:
+    """Answer with the article, or, where the inbox wants an agent to approve the bot's answers, propose it."""
+    if conversation.inbox.bot_answers_need_approval:
+        return propose_answer(conversation, session, article_id, language, turn, rows)
+    return answer_with_article(conversation, session, article_id, language, turn)
+
+
+def propose_answer(conversation: Conversation, session: BotSession, article_id: str, language: str,
+                   turn: BotTurn | None, rows: list[dict[str, Any]] | None) -> None:
+    """Hybrid mode: hand the conversation to an agent with the article the bot would have answered with; the
+    agent sends it in one click (bot.actions.send_proposed_answer) or writes something better."""
+    article = live_article(article_id)
+    if article is None:
+        return hand_off(conversation, session, reason="article_withdrawn", language=language)
+    if turn is not None:
+        turn.outcome, turn.reason = BotTurn.Outcome.HANDED_OFF, "awaiting_approval"
+        turn.save(update_fields=["outcome", "reason"])
+    proposed = {"article_id": str(article.pk), "title": article.title_in(language), "language": language}
+    return hand_off(conversation, session, reason="awaiting_approval", language=language, candidates=rows,
+                    proposed=proposed)
+
+
+def answer_with_article(conversation: Conversation, session: BotSession, article_id: str, language: str,
+                        turn: BotTurn | None) -> None:
+    article = live_article(article_id)
+    if article is None:
+        return hand_off(conversation, session, reason="article_withdrawn", language=language)
+    session.failures, session.offered = 0, []
+    actions.save_session(session, "failures", "offered")
+    text, answer_language, metadata = article_answer(conversation, article, language)
+    with override(language):
+        actions.say(conversation, text, language=answer_language, metadata=metadata)
         flow_slug = next((tag.split(":", 1)[1] for tag in article.tags if tag.startswith("flow:")), "")
         if flow_slug:
             from guichet.bot.flow_runtime import start_flow
@@ -257,15 +291,20 @@ def count_failure(conversation: Conversation, session: BotSession, text: str, *,
 
 
 def hand_off(conversation: Conversation, session: BotSession, *, reason: str, language: str,
-             candidates: list[dict[str, Any]] | None = None) -> None:
+             candidates: list[dict[str, Any]] | None = None, proposed: dict[str, Any] | None = None) -> None:
     context = actions.handoff_context(conversation, session, reason=reason, language=language,
                                       candidates=candidates)
+    if proposed:
+        context["proposed_answer"] = proposed
     now = timezone.now()
     if not queue_is_open(conversation.queue, now):
         return offer_while_closed(conversation, session, context)
     with override(language):
-        actions.say(conversation, _("I am passing your conversation to an agent. You do not need to repeat "
-                                    "yourself: they will see what you already wrote."), metadata={"kind": "bot.handoff"})
+        text = (_("I found an answer. An agent is checking it before it is sent to you; you do not need to "
+                  "repeat yourself.") if proposed else
+                _("I am passing your conversation to an agent. You do not need to repeat yourself: they will see "
+                  "what you already wrote."))
+        actions.say(conversation, text, metadata={"kind": "bot.handoff"})
     actions.enqueue_with_context(conversation, session, context)
     return None
 
@@ -363,4 +402,4 @@ def choose(conversation: Conversation, value: str) -> None:
     if turn is not None:
         turn.outcome, turn.article_id = BotTurn.Outcome.ANSWERED, value
         turn.save(update_fields=["outcome", "article_id"])
-    return answer_with_article(conversation, session, value, conversation.language, turn)
+    return deliver_answer(conversation, session, value, conversation.language, turn)

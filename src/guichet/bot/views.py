@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from guichet.bot.access import require_editor, turn_for_editor
-from guichet.bot.actions import hand_back_to_bot
+from guichet.bot.actions import hand_back_to_bot, send_proposed_answer
 from guichet.bot.insights import cluster_turns, confirmed_wordings, unanswered_turns
 from guichet.conversations.access import access_conversation, agent_of
 from guichet.conversations.actions import ActionError
@@ -87,3 +87,20 @@ def add_confirmed_wording(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, _("Added as a phrasing of “%(title)s”.") % {"title": article.title_in(turn.language)})
     return redirect(reverse("bot:insights") + "?" + urlencode({"days": request.POST.get("days", 30)}))
+
+
+@login_required
+@require_POST
+def approve(request: HttpRequest, reference: str) -> HttpResponse:
+    """POST /bot/approve/<reference>/ from the desk: send the answer the virtual agent proposed."""
+    agent = agent_of(request.user)
+    conversation = access_conversation(request.user, reference)
+    try:
+        send_proposed_answer(agent, conversation)
+    except ActionError as error:
+        if "application/json" in request.headers.get("Accept", ""):
+            return JsonResponse({"error": error.code, "message": error.message}, status=error.status)
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The answer was sent to the citizen."))
+    return redirect("agents:conversation", reference=conversation.reference)

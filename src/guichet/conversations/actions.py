@@ -276,7 +276,7 @@ def post_message(conversation: Conversation, body: str, *, author_kind: str,
 
 
 def send_agent_reply(agent: AgentProfile, conversation: Conversation, body: Any, *,
-                     client_id: str | None = None) -> Message:
+                     client_id: str | None = None, metadata: dict[str, Any] | None = None) -> Message:
     if conversation.status == Conversation.Status.RESOLVED:
         raise ActionError("conversation_resolved", _("Reopen the conversation before replying."), 409)
     if client_id:
@@ -289,7 +289,8 @@ def send_agent_reply(agent: AgentProfile, conversation: Conversation, body: Any,
     translations = translate_agent_reply(conversation, agent, check_message_body(body))
     with transaction.atomic():
         message = post_message(conversation, body, author_kind=Message.Author.AGENT, agent=agent,
-                               language=conversation.language, client_id=client_id, translations=translations)
+                               language=conversation.language, client_id=client_id, translations=translations,
+                               metadata=metadata)
         updates = []
         conversation.refresh_from_db()
         if conversation.first_response_at is None:

@@ -7,8 +7,8 @@ from guichet.conversations.models import Contact, ContactIdentity, Conversation,
 
 @admin.register(Inbox)
 class InboxAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name_en", "channel", "default_queue", "bot_enabled"]
-    list_filter = ["channel", "bot_enabled"]
+    list_display = ["slug", "name_en", "channel", "default_queue", "bot_enabled", "bot_answers_need_approval"]
+    list_filter = ["channel", "bot_enabled", "bot_answers_need_approval"]
     search_fields = ["slug", "name_en", "name_fr"]
 
 

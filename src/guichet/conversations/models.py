@@ -78,6 +78,10 @@ class Inbox(models.Model):
     languages = models.JSONField(_("languages"), default=list)
     default_queue = models.ForeignKey(Queue, on_delete=models.PROTECT, related_name="inboxes")
     bot_enabled = models.BooleanField(_("virtual agent answers first"), default=True)
+    # Hybrid mode for services where no answer may go out unchecked: the virtual agent finds the article and
+    # an agent sends it (or writes something better); the citizen is told a person is checking.
+    bot_answers_need_approval = models.BooleanField(_("an agent approves the virtual agent's answers"),
+                                                    default=False)
     # Origins allowed to embed this inbox's widget; empty means the deployment-wide setting.
     allowed_origins = models.JSONField(_("allowed widget origins"), default=list, blank=True)
 

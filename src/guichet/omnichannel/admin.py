@@ -50,7 +50,7 @@ class VoiceLineForm(forms.ModelForm):
 
     class Meta:
         model = VoiceLine
-        fields = ["name_en", "name_fr", "languages", "bot_enabled", "default_queue"]
+        fields = ["name_en", "name_fr", "languages", "bot_enabled", "bot_answers_need_approval", "default_queue"]
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -55,6 +55,7 @@ REASON_LABELS = {
     "no_candidate": _("No answer in the knowledge base matched the question"),
     "not_confident": _("The virtual agent was not confident in any answer"),
     "close_candidates": _("Several answers were close and none was chosen"),
+    "awaiting_approval": _("The virtual agent found an answer: check it and send it, or write your own"),
     "confirm_single": _("The virtual agent could not confirm the only possible answer"),
     # Written by guided flows (bot/flow_runtime.py).
     "flow_handoff": _("The guided service passes this case to a person"),
@@ -125,6 +126,8 @@ def shape_reason(value: Any) -> dict[str, Any] | None:
 
 
 SPECIAL_SHAPES = {"transcript": shape_dialogue, "handed_off_at": shape_moment, "reason": shape_reason}
+# Rendered by the conversation page itself (the proposed answer, with its send button).
+SHOWN_APART = frozenset({"proposed_answer"})
 
 
 @register.filter
@@ -134,6 +137,8 @@ def handoff_sections(context: Any) -> list[tuple[str, dict[str, Any]]]:
     keys = [k for k in CONTEXT_ORDER if k in context] + sorted(k for k in context if k not in CONTEXT_ORDER)
     sections = []
     for key in keys:
+        if key in SHOWN_APART:
+            continue
         value = context[key]
         if value in (None, "", [], {}):
             continue
