@@ -56,6 +56,7 @@ REASON_LABELS = {
     "not_confident": _("The virtual agent was not confident in any answer"),
     "close_candidates": _("Several answers were close and none was chosen"),
     "awaiting_approval": _("The virtual agent found an answer: check it and send it, or write your own"),
+    "approved": _("An agent checked and sent the virtual agent's answer"),
     "confirm_single": _("The virtual agent could not confirm the only possible answer"),
     # Written by guided flows (bot/flow_runtime.py).
     "flow_handoff": _("The guided service passes this case to a person"),
