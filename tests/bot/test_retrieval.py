@@ -348,3 +348,26 @@ def test_e5_encodes_a_short_question_on_one_thread_and_long_texts_or_batches_on_
     finally:
         encoder._set_threads = original
     assert calls == [1, encoder._batch_threads, encoder._batch_threads]
+
+
+def test_a_faq_with_few_phrasings_keeps_the_reference_calibration(monkeypatch):
+    """Held-out phrasings say little when most articles have only their title (validation: far off)."""
+    from guichet.bot.nlp.calibration import reference_coefficients
+    from guichet.bot.nlp.embeddings import HashingEmbedder
+
+    def faq() -> KnowledgeIndex:
+        articles = [IndexedArticle(f"a{n}", {"fr": ArticleVersion(
+            f"Question numéro {n} sur le sujet {n * 7}", answer=f"Réponse {n}.",
+            phrasings=tuple(f"autre façon {k} de demander pour a{n}" for k in range(6)) if n < 20 else ())})
+            for n in range(80)]
+        knowledge = KnowledgeIndex(embedder=HashingEmbedder(), with_companion=False)
+        knowledge.upsert_many(articles)
+        return knowledge
+
+    knowledge = faq()
+    richness = knowledge._ensure_scorer().richness
+    assert 0 < richness < retrieval.SELF_CALIBRATION_RICHNESS
+    assert knowledge.calibrator.fitted_on == 0
+    assert np.allclose(knowledge.calibrator.coefficients, reference_coefficients(richness))
+    monkeypatch.setattr(retrieval, "SELF_CALIBRATION_RICHNESS", 0.0)  # without the gate it would self-fit
+    assert faq().calibrator.fitted_on > 0
