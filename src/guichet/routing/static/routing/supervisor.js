@@ -45,6 +45,7 @@
     }
 
     var socket = null;
+    var received = 0;
     var attempt = 0;
     var stopped = false;
     function connect() {
@@ -58,7 +59,11 @@
       socket.addEventListener("message", function (message) {
         var frame;
         try { frame = JSON.parse(message.data); } catch (e) { return; }
-        if (frame.type === "event" && frame.event && LIVE_EVENTS[frame.event.type]) { refreshSoon(); }
+        if (frame.type === "event" && frame.event && LIVE_EVENTS[frame.event.type]) {
+          received += 1;
+          region.setAttribute("data-live-events", String(received));  // what the page heard (tests, debugging)
+          refreshSoon();
+        }
       });
       socket.addEventListener("close", function (closing) {
         if (stopped || closing.code === 4401 || closing.code === 4403) { return; }
