@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from guichet.bot.models import BotTurn
 from guichet.bot.nlp.text import normalise_question
-from guichet.knowledge.models import LANGUAGES, Article
+from guichet.knowledge.models import Article
 
 SIMILARITY = 0.5
 MAX_TURNS = 2000
@@ -104,24 +104,21 @@ def confirmed_wordings(days: int = 30) -> list[ConfirmedWording]:
         outcome=BotTurn.Outcome.ANSWERED, reason__in=CLARIFYING_REASONS, created_at__gte=since,
     ).exclude(article_id="").exclude(feedback=BotTurn.Feedback.NOT_HELPFUL)[:MAX_TURNS]
     grouped: dict[tuple[str, str], ConfirmedWording] = {}
-    articles: dict[str, Article | None] = {}
-    known: dict[str, set[str]] = {}
+    turns = list(turns)
+    # One query for every article the citizens chose; their known questions, normalised once each.
+    articles = Article.objects.in_bulk([int(t.article_id) for t in turns if t.article_id.isdigit()])
+    known = {str(pk): {normalise_question(question) for question in article.questions()}
+             for pk, article in articles.items()}
     for turn in turns:  # newest first
         key = normalise_question(turn.question)
-        if not key or _PLACEHOLDER.search(turn.question):
+        if not key or _PLACEHOLDER.search(turn.question) or turn.article_id not in known:
             continue
-        if turn.article_id not in articles:
-            article = Article.objects.filter(pk=int(turn.article_id)).first() if turn.article_id.isdigit() else None
-            articles[turn.article_id] = article
-            known[turn.article_id] = set() if article is None else {
-                normalise_question(question) for language in LANGUAGES
-                for question in (getattr(article, f"{language}_title"), *getattr(article, f"{language}_phrasings"))}
-        article = articles[turn.article_id]
-        if article is None or key in known[turn.article_id]:
+        if key in known[turn.article_id]:
             continue
         entry = grouped.get((turn.article_id, key))
         if entry is None:
-            grouped[(turn.article_id, key)] = ConfirmedWording(turn.pk, turn.question, turn.language, article)
+            grouped[(turn.article_id, key)] = ConfirmedWording(
+                turn.pk, turn.question, turn.language, articles[int(turn.article_id)])
         else:
             entry.count += 1
     return sorted(grouped.values(), key=lambda entry: (-entry.count, -entry.turn_id))[:MAX_SUGGESTIONS]

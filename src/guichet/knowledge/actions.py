@@ -77,9 +77,7 @@ def add_phrasing(article: Article, language: str, text: str, *, user=None,  # ty
         raise ValueError("an empty phrasing cannot be added")
     target = language if article.has_version(language) else next(
         (other for other in LANGUAGES if article.has_version(other)), language)
-    known = {normalise_question(question) for other in LANGUAGES
-             for question in (getattr(article, f"{other}_title"), *getattr(article, f"{other}_phrasings"))}
-    if key in known:
+    if key in {normalise_question(question) for question in article.questions()}:
         return None
     setattr(article, f"{target}_phrasings", [*getattr(article, f"{target}_phrasings"), wording])
     return save_article(article, user=user, source=source)

@@ -74,6 +74,12 @@ class Article(models.Model):
             return None
         return {name: getattr(self, f"{language}_{name}") for name in VERSION_FIELDS}
 
+    def questions(self) -> list[str]:
+        """Every title and alternative phrasing, in every language (what a citizen's question is matched to)."""
+        return [question for language in LANGUAGES
+                for question in (getattr(self, f"{language}_title"), *getattr(self, f"{language}_phrasings"))
+                if question]
+
     def title_in(self, language: str) -> str:
         return getattr(self, f"{language}_title", "") or self.title
 
