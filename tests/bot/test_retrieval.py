@@ -371,3 +371,33 @@ def test_a_faq_with_few_phrasings_keeps_the_reference_calibration(monkeypatch):
     assert np.allclose(knowledge.calibrator.coefficients, reference_coefficients(richness))
     monkeypatch.setattr(retrieval, "SELF_CALIBRATION_RICHNESS", 0.0)  # without the gate it would self-fit
     assert faq().calibrator.fitted_on > 0
+
+
+def test_self_calibration_asks_held_out_phrasings_and_questions_of_articles_left_out_whole():
+    rows = [4] * 30 + [1]
+    keep, held = retrieval.calibration_holdout(rows)
+    fold = retrieval.CALIBRATION_ARTICLE_FOLD
+    left_out = [position for position, mask in enumerate(keep) if not mask.any()]
+    assert left_out == [position for position in range(len(rows)) if position % fold == fold - 1]
+    # Each article left out whole is asked once: an out-of-scope question for the shadow index.
+    assert sorted(position for position, _ in held if position in left_out) == left_out
+    for position, row in held:  # every asked row is absent from the shadow index
+        assert not keep[position][row]
+    others = [position for position in range(30) if position not in left_out]
+    assert all(keep[position].sum() >= 3 for position in others)  # one row in five held out: most remain
+    assert sum(1 for position, _ in held if position in others) == -(-len(others) * 4 // retrieval.CALIBRATION_FOLD)
+
+
+def test_a_faq_with_three_editor_phrasings_per_article_keeps_the_reference_calibration():
+    """Phrasings written together resemble each other: held out, they are easy hits (see retrieval.py)."""
+    from guichet.bot.nlp.calibration import reference_coefficients
+    from guichet.bot.nlp.embeddings import HashingEmbedder
+
+    articles = [IndexedArticle(f"a{n}", {"fr": ArticleVersion(
+        f"Question numéro {n} sur le sujet {n * 7}", answer=f"Réponse {n}.",
+        phrasings=tuple(f"autre façon {k} de demander pour a{n}" for k in range(3)))}) for n in range(40)]
+    knowledge = KnowledgeIndex(embedder=HashingEmbedder(), with_companion=False)
+    knowledge.upsert_many(articles)
+    assert knowledge._ensure_scorer().richness == 0.75
+    assert knowledge.calibrator.fitted_on == 0
+    assert np.allclose(knowledge.calibrator.coefficients, reference_coefficients(0.75))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -129,6 +130,18 @@ def test_dataset_loaders(tmp_path):
     assert faq.en_title == "" and faq.fr_source_url.startswith("https://")
     with pytest.raises(CommandError, match="data set not found"):
         run("load-banking77", "--path", str(tmp_path / "missing.csv"))
+
+
+def test_covid_faq_loads_with_editors_phrasings_and_reports_a_bad_file(tmp_path):
+    phrasings = Path(__file__).resolve().parents[1] / "bot" / "fixtures" / "fr_covid_editor_phrasings.csv"
+    out, _ = run("load-covid-faq", "--phrasings", str(phrasings))
+    assert "458 created" in out
+    assert len(Article.objects.get(key="faq-000").fr_phrasings) == 3
+    stale = tmp_path / "stale.csv"
+    stale.write_text("article_id,phrasing\nfaq-999,une question sans article\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="faq-999"):
+        run("load-covid-faq", "--phrasings", str(stale))
+    assert len(Article.objects.get(key="faq-000").fr_phrasings) == 3  # nothing imported from the bad file
 
 
 def test_demo_knowledge_is_idempotent():

@@ -131,8 +131,32 @@ def faq_article_id(position: int) -> str:
     return f"faq-{position:03d}"
 
 
-def french_faq_kb(faq_json: str | Path) -> list[dict]:
-    """French-only articles; identical normalised questions from different sources are one article."""
+def load_phrasings_file(path: str | Path) -> dict[str, list[str]]:
+    """Editors' alternative phrasings, CSV `article_id,phrasing` (several rows per article), in file order."""
+    phrasings: dict[str, list[str]] = defaultdict(list)
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or not {"article_id", "phrasing"} <= set(reader.fieldnames):
+                raise DatasetError(f"phrasings file needs the header 'article_id,phrasing': {path}")
+            for line, row in enumerate(reader, start=2):
+                article_id, text = (row["article_id"] or "").strip(), (row["phrasing"] or "").strip()
+                if not article_id or not text:
+                    raise DatasetError(f"{path}, line {line}: an article id and a phrasing are both required")
+                phrasings[article_id].append(text)
+    except FileNotFoundError as error:
+        raise DatasetError(f"phrasings file not found: {path}") from error
+    except UnicodeDecodeError as error:
+        raise DatasetError(f"phrasings file is not UTF-8: {path}") from error
+    return dict(phrasings)
+
+
+def french_faq_kb(faq_json: str | Path, phrasings: dict[str, list[str]] | None = None) -> list[dict]:
+    """French-only articles; identical normalised questions from different sources are one article.
+
+    `phrasings` (article id -> alternative wordings, `load_phrasings_file`) adds editors' phrasings; an id
+    that names no article is an error, so a stale file cannot silently drop its rows.
+    """
     entries = json.loads(Path(faq_json).read_text(encoding="utf-8"))
     records: list[dict] = []
     by_question: dict[str, dict] = {}
@@ -149,6 +173,13 @@ def french_faq_kb(faq_json: str | Path) -> list[dict]:
         }
         by_question[key] = record
         records.append(record)
+    if phrasings:
+        by_id = {record["id"]: record for record in records}
+        unknown = sorted(set(phrasings) - set(by_id))
+        if unknown:
+            raise DatasetError(f"phrasings name articles the FAQ does not have: {', '.join(unknown[:5])}")
+        for article_id, texts in phrasings.items():
+            by_id[article_id]["fr"]["phrasings"] = list(dict.fromkeys(texts))
     return records
 
 

@@ -59,6 +59,7 @@ class Command(BaseCommand):
         covid = sub.add_parser("load-covid-faq", help="The French government COVID-19 FAQ (French only).")
         covid.add_argument("--path", default=DEFAULT_COVID_FAQ)
         covid.add_argument("--progress", action="store_true")
+        covid.add_argument("--phrasings", help="CSV article_id,phrasing of editors' alternative phrasings to add.")
         sub.add_parser("load-demo", help="The demonstration articles (idempotent).")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -70,7 +71,7 @@ class Command(BaseCommand):
         elif action == "load-banking77":
             self.load_dataset("banking77", options["path"], options["progress"])
         elif action == "load-covid-faq":
-            self.load_dataset("covid", options["path"], options["progress"])
+            self.load_dataset("covid", options["path"], options["progress"], options.get("phrasings"))
         elif action == "load-demo":
             from guichet.knowledge.demo import load_demo_knowledge
 
@@ -113,13 +114,19 @@ class Command(BaseCommand):
         path.write_text(text, encoding="utf-8")
         self.stdout.write(f"{len(records)} articles written to {path}")
 
-    def load_dataset(self, name: str, path: str, progress: bool) -> None:
-        from guichet.bot.nlp.datasets import banking77_kb, french_faq_kb
+    def load_dataset(self, name: str, path: str, progress: bool, phrasings_path: str | None = None) -> None:
+        from guichet.bot.nlp.datasets import DatasetError, banking77_kb, french_faq_kb, load_phrasings_file
 
         if not Path(path).exists():
             raise CommandError(f"data set not found: {path} (use --path)")
         try:
-            records = banking77_kb(path) if name == "banking77" else french_faq_kb(path)
+            if name == "banking77":
+                records = banking77_kb(path)
+            else:
+                phrasings = load_phrasings_file(phrasings_path) if phrasings_path else None
+                records = french_faq_kb(path, phrasings)
+        except DatasetError as error:
+            raise CommandError(str(error)) from error
         except (KeyError, ValueError, UnicodeDecodeError) as error:
             raise CommandError(f"{path}: not in the expected {name} format ({error})") from error
         for record in records:  # the FAQ writes addresses without a scheme ("www.gouvernement.fr/...")
