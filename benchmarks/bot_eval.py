@@ -163,6 +163,7 @@ def main() -> int:
     # Shared machine: the latency means little without the load it was measured under.
     print(f"bot_eval.synthetic_10k.loadavg_1m: {os.getloadavg()[0]:.2f}")
     print(f"bot_eval.synthetic_10k.openblas_threads: {os.environ['OPENBLAS_NUM_THREADS']}")
+    print(f"bot_eval.synthetic_10k.encoder_threading: {embedder.threading_mode}")
     print(f"bot_eval.total_s: {time.perf_counter() - started:.1f}")
     return 0
 

