@@ -128,8 +128,10 @@ def main() -> int:
         DATA / "fr_gov_covid_faq" / "faq.json", load_phrasings_file(EDITOR_PHRASINGS)))
     phrased_index = indexed(phrased_articles, embedder)
     save_caches()
-    print(format_metrics("bot_eval.fr_faq_editor_phrasings", run_eval(
-        phrased_articles, faq_queries, index=phrased_index, default_language="fr")), flush=True)
+    metrics = run_eval(phrased_articles, faq_queries, index=phrased_index, default_language="fr")
+    metrics["p50_cached_query_ms"] = metrics.pop("p50_ms")  # the same questions: encoded by the run above
+    metrics["p95_cached_query_ms"] = metrics.pop("p95_ms")
+    print(format_metrics("bot_eval.fr_faq_editor_phrasings", metrics), flush=True)
 
     with open(DATA / "banking77" / "train.csv", encoding="utf-8", newline="") as handle:
         pool = [row["text"] for row in csv.DictReader(handle)]
