@@ -11,7 +11,8 @@ instead. The probability is a logistic regression over three features of a candi
 
 It is fitted on the knowledge base's own phrasings: a held-out fold of phrasings is searched against an
 index built from the rest; a hit on the phrasing's own article is a positive. A phrasing whose article has
-no other phrasing left cannot be found, which gives realistic "not in the knowledge base" negatives.
+no other phrasing left cannot be found, and one article in ten leaves the index whole with one of its
+questions asked (retrieval.calibration_holdout): realistic "not in the knowledge base" negatives.
 The fit is regularised towards a reference calibration so a ten-article knowledge base still gets sensible
 numbers, and falls back to it when the held-out fold has fewer than ten hits or ten misses — always the case
 for a FAQ with one question per article, where no phrasing can be held out. The reference mixes two fits,
